@@ -1,0 +1,45 @@
+/*
+ * buf: a growable byte buffer, always NUL-terminated, and the JSON text writers built on it.
+ * Event rendering writes JSON straight into a buf (fixed key order, shortest round-trip
+ * doubles, exact decimals as strings), which is both faster than building a jansson tree and
+ * the only way to print doubles the way Debezium's Jackson does.
+ */
+#ifndef DBTAIL_BUF_H
+#define DBTAIL_BUF_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "error.h"
+
+struct buf {
+    char *data; /* owned; NUL-terminated; NULL until the first append */
+    size_t len;
+    size_t cap;
+};
+
+void buf_init(struct buf *b);
+void buf_free(struct buf *b);
+/** Empties the buffer, keeping its memory for reuse. */
+void buf_reset(struct buf *b);
+/** Makes room for n more bytes. */
+void buf_reserve(struct buf *b, size_t n);
+void buf_append(struct buf *b, const void *data, size_t len);
+void buf_puts(struct buf *b, const char *s);
+void buf_putc(struct buf *b, char c);
+void buf_printf(struct buf *b, const char *fmt, ...) DBT_PRINTF(2, 3);
+/** Hands the data to the caller (free() it) and leaves the buffer empty. */
+char *buf_take(struct buf *b);
+
+/** Appends s as a quoted JSON string (bytes that are not valid UTF-8 become U+FFFD). */
+void buf_json_str(struct buf *b, const char *s, size_t len);
+void buf_json_int(struct buf *b, int64_t v);
+void buf_json_uint(struct buf *b, uint64_t v);
+/** Shortest text that reads back as the same double; NaN/Infinity as Jackson writes them. */
+void buf_json_double(struct buf *b, double v);
+/** Same for a 32-bit float, as Java's Float.toString would round it. */
+void buf_json_float(struct buf *b, float v);
+/** Appends the standard base64 (with padding) of data, quoted. */
+void buf_json_base64(struct buf *b, const void *data, size_t len);
+
+#endif

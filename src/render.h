@@ -1,0 +1,52 @@
+/*
+ * render: a change event as the records Debezium would produce for it, byte for byte as its
+ * JsonConverter writes them: topic, key (primary-key struct), value (the envelope
+ * {before, after, source, op, ts_ms, ts_us, ts_ns, transaction}, or the flat form of the
+ * ExtractNewRecordState transform), each wrapped in {schema, payload} when the converter's
+ * schemas.enable is true; a tombstone after a delete when tombstones.on.delete is true.
+ * Value encodings follow the Debezium modes (decimal.handling.mode, time.precision.mode,
+ * binary.handling.mode, bigint.unsigned.handling.mode, interval.handling.mode).
+ *
+ * The file and Kafka sinks both write exactly these records. The Doris sink does not use them:
+ * it writes rows in Doris's own value forms.
+ */
+#ifndef DBTAIL_RENDER_H
+#define DBTAIL_RENDER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "config.h"
+#include "error.h"
+#include "event.h"
+
+struct render;
+
+/* One record; all pointers borrowed for the duration of the callback. */
+struct render_record {
+    const char *topic;
+    const char *key;   /* JSON text, NULL when the record has no key (truncate) */
+    size_t key_len;
+    const char *value; /* JSON text, NULL for a tombstone */
+    size_t value_len;
+    /* Kafka headers (e.g. __debezium.newkey, ExtractNewRecordState add.headers); may be 0. */
+    size_t nheaders;
+    const char *const *header_names;
+    const char *const *header_values;
+};
+
+typedef int (*render_emit_fn)(void *ctx, const struct render_record *rec, struct error *err);
+
+/** Reads the rendering options from cfg (borrowed for the render's life); *out is new. */
+DBT_MUSTCHECK int render_new(const struct config *cfg, struct render **out, struct error *err);
+void render_free(struct render *r);
+
+/** Calls emit for each record ev produces (zero for a dropped delete, two with a tombstone);
+ * returns the first negative emit result, or 0. COMMIT events produce none. */
+DBT_MUSTCHECK int render_event(const struct render *r, const struct event *ev, render_emit_fn emit,
+                               void *ctx, struct error *err);
+
+/** The topic of the table ("<topic.prefix>.<db|schema>.<table>") into out (NUL-terminated). */
+void render_topic(const struct render *r, const struct schema_table *t, char *out, size_t outlen);
+
+#endif
