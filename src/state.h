@@ -4,11 +4,15 @@
  * source's identity, the last durable position, the table schemas and each sink's checkpoint.
  * A crash at any instant leaves either the old or the new file, never a mix. A file that cannot
  * be read or parsed stops dbtail: it is never silently replaced by a fresh start.
+ *
+ * Identities, positions and checkpoints must not hold passwords; as a safeguard, object members
+ * whose key config_is_secret() names are dropped on save and ignored by state_check_source.
  */
 #ifndef DBTAIL_STATE_H
 #define DBTAIL_STATE_H
 
 #include <jansson.h>
+#include <stdio.h>
 
 #include "error.h"
 
@@ -20,6 +24,7 @@ struct state {
     json_t *position; /* owned reference: the reader's position of the last durable commit */
     json_t *schemas;  /* owned reference, may be NULL */
     json_t *sinks;    /* owned reference: object of sink name -> checkpoint, may be NULL */
+    char *saved_at;   /* owned, may be NULL: when the file was written (filled by state_load) */
 };
 
 struct state *state_new(void);
@@ -33,5 +38,7 @@ DBT_MUSTCHECK int state_save(const char *path, const struct state *st, struct er
 /** Errors when the saved identity differs from the current source's, naming what differs. */
 DBT_MUSTCHECK int state_check_source(const struct state *st, const json_t *identity,
                                      const char *path, struct error *err);
+/** Writes st as indented "key: value" lines for `dbtail status`, without secret keys. */
+void state_print(const struct state *st, FILE *out);
 
 #endif
