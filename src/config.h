@@ -6,13 +6,14 @@
  *
  * Keys Debezium deployments carry that dbtail has no use for (tasks.max, converters,
  * schema.history.internal.*) are accepted and reported once as ignored. Values of keys whose
- * name contains "password" (or "secret", "sasl.jaas.config") are never logged.
+ * name contains "password" (or "secret", "sasl.jaas.config", "ssl.key") are never logged.
  */
 #ifndef DBTAIL_CONFIG_H
 #define DBTAIL_CONFIG_H
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "error.h"
 
@@ -45,7 +46,8 @@ DBT_MUSTCHECK int config_int(const struct config *cfg, const char *key, int64_t 
                              int64_t max, int64_t *out, struct error *err);
 DBT_MUSTCHECK int config_bool(const struct config *cfg, const char *key, bool def, bool *out,
                               struct error *err);
-/** One of `choices` (NULL-terminated), case-insensitive; *out is the index in choices. */
+/** One of `choices` (NULL-terminated), case-insensitive; *out is the index in choices, or -1
+ * when the key is unset and def is NULL. */
 DBT_MUSTCHECK int config_choice(const struct config *cfg, const char *key, const char *def,
                                 const char *const *choices, int *out, struct error *err);
 
@@ -59,5 +61,8 @@ DBT_MUSTCHECK int config_validate(const struct config *cfg, struct error *err);
 
 /** True when the key holds a secret that must never be printed. */
 bool config_is_secret(const char *key);
+
+/** Writes the Markdown table of every key dbtail reads (the one in docs/config.md). */
+void config_write_reference(FILE *out);
 
 #endif
