@@ -1,0 +1,470 @@
+/*
+ * pipeline: the one loop from the reader to the sinks (see pipeline.h).
+ *
+ * An attempt loads the state file, builds the reader and the sinks from it and runs until it is
+ * stopped, finishes or fails. Checkpoints happen only between transactions: sinks are flushed,
+ * then the state file is written, then the position is acknowledged to the source, in that
+ * order, so that a crash between any two steps replays from an older position and never skips.
+ * A retriable failure throws the whole attempt away and starts a new one from the state file,
+ * which is the same path a restart after a crash takes.
+ */
+#include "pipeline.h"
+
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "log.h"
+#include "mem.h"
+#include "render.h"
+#include "state.h"
+
+#define BACKOFF_FIRST_MS         1000
+#define BACKOFF_MAX_MS           30000
+/* An attempt that ran this long was healthy: the next failure starts the backoff over. */
+#define BACKOFF_RESET_MS 60000
+
+static const char STATE_PATH_KEY[] = "offset.storage.file.filename";
+
+struct pipeline {
+    const struct config *cfg;
+    enum reader_mode mode;
+    const struct pipeline_factory *factory;
+    volatile sig_atomic_t *stop;
+    const char *state_path;
+    int64_t flush_interval_ms;
+    int64_t poll_interval_ms; /* how long next() may wait before timers are looked at */
+    int64_t shutdown_timeout_ms;
+    char **types; /* sink.type entries */
+    size_t ntypes;
+    struct render *render;
+
+    /* One attempt. */
+    struct reader *rd;
+    struct sink **sinks; /* ntypes entries, in sink.type order */
+    json_t *identity;
+    json_t *received;    /* position of the last COMMIT read */
+    json_t *durable;     /* position of the last COMMIT in the state file */
+    bool unacked;        /* durable has not been acknowledged to the source yet */
+    bool dirty;          /* sinks were given something since the last checkpoint */
+    bool in_txn;         /* change events were given since the last COMMIT */
+    int64_t last_checkpoint_ms;
+};
+
+static int64_t now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static void free_types(char **types, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        free(types[i]);
+    free(types);
+}
+
+/* Splits sink.type ("file, doris") into trimmed, distinct, non-empty names. */
+static int parse_sink_types(const struct config *cfg, char ***out, size_t *nout,
+                            struct error *err)
+{
+    const char *list;
+    if (config_required(cfg, "sink.type", &list, err) < 0)
+        return -1;
+    char **types = NULL;
+    size_t n = 0;
+    const char *p = list;
+    for (;;) {
+        const char *end = strchr(p, ',');
+        const char *stop = end ? end : p + strlen(p);
+        const char *a = p, *b = stop;
+        while (a < b && (*a == ' ' || *a == '\t'))
+            a++;
+        while (b > a && (b[-1] == ' ' || b[-1] == '\t'))
+            b--;
+        if (a == b) {
+            free_types(types, n);
+            return error_set(err, "sink.type: empty entry in \"%s\" (use a comma list such as "
+                                  "\"file,doris\")",
+                             list);
+        }
+        char *name = mem_strndup(a, (size_t)(b - a));
+        for (size_t i = 0; i < n; i++) {
+            if (strcmp(types[i], name) == 0) {
+                error_set(err, "sink.type: \"%s\" is listed twice", name);
+                free(name);
+                free_types(types, n);
+                return -1;
+            }
+        }
+        types = mem_realloc(types, (n + 1) * sizeof *types);
+        types[n++] = name;
+        if (end == NULL)
+            break;
+        p = end + 1;
+    }
+    *out = types;
+    *nout = n;
+    return 0;
+}
+
+static void attempt_close(struct pipeline *p)
+{
+    if (p->sinks) {
+        for (size_t i = 0; i < p->ntypes; i++)
+            if (p->sinks[i])
+                p->sinks[i]->ops->free(p->sinks[i]);
+        free(p->sinks);
+        p->sinks = NULL;
+    }
+    if (p->rd) {
+        p->rd->ops->free(p->rd);
+        p->rd = NULL;
+    }
+    json_decref(p->identity);
+    json_decref(p->received);
+    json_decref(p->durable);
+    p->identity = p->received = p->durable = NULL;
+}
+
+static char *position_text(const json_t *pos)
+{
+    char *s = json_dumps(pos, JSON_ENCODE_ANY | JSON_COMPACT | JSON_PRESERVE_ORDER);
+    char *copy = mem_strdup(s ? s : "?");
+    free(s);
+    return copy;
+}
+
+static int attempt_open(struct pipeline *p, struct error *err)
+{
+    struct state *st = NULL;
+    int rc = -1;
+
+    if (state_load(p->state_path, &st, err) < 0)
+        return -1;
+    if (p->factory->reader_new(p->cfg, p->mode, &p->rd, err) < 0)
+        goto out;
+    p->sinks = mem_calloc(p->ntypes, sizeof *p->sinks);
+    for (size_t i = 0; i < p->ntypes; i++) {
+        const json_t *saved = st && st->sinks ? json_object_get(st->sinks, p->types[i]) : NULL;
+        if (p->factory->sink_new(p->types[i], p->cfg, p->render, saved, &p->sinks[i], err) < 0)
+            goto out;
+    }
+    if (p->rd->ops->start(p->rd, st ? st->position : NULL, st ? st->schemas : NULL, err) < 0)
+        goto out;
+    p->identity = p->rd->ops->identity(p->rd);
+    if (p->identity == NULL) {
+        error_set(err, "%s reader gave no source identity", p->rd->ops->name);
+        goto out;
+    }
+    if (st) {
+        if (state_check_source(st, p->identity, p->state_path, err) < 0)
+            goto out;
+        p->durable = json_incref(st->position);
+        p->received = json_incref(st->position);
+        char *pos = position_text(st->position);
+        log_info("pipeline", "resuming after %s from state file %s", pos, p->state_path);
+        free(pos);
+    } else {
+        log_info("pipeline", "no state file %s: starting fresh", p->state_path);
+    }
+    p->unacked = false;
+    p->dirty = false;
+    p->in_txn = false;
+    p->last_checkpoint_ms = now_ms();
+    rc = 0;
+out:
+    state_free(st);
+    return rc;
+}
+
+/* Flush every sink, then save the state, then acknowledge: never in another order. */
+static int checkpoint(struct pipeline *p, struct error *err)
+{
+    for (size_t i = 0; i < p->ntypes; i++)
+        if (p->sinks[i]->ops->flush(p->sinks[i], err) < 0)
+            return -1;
+    p->dirty = false;
+    p->last_checkpoint_ms = now_ms();
+    /* Before the first COMMIT there is no position to save; the sinks were flushed anyway. */
+    if (p->received == NULL)
+        return 0;
+
+    struct state st = {
+        .connector = (char *)config_name(p->cfg),
+        .source = p->identity,
+        .position = p->received,
+        .schemas = p->rd->ops->schemas(p->rd),
+        .sinks = json_object(),
+    };
+    for (size_t i = 0; i < p->ntypes; i++) {
+        json_t *cp = p->sinks[i]->ops->checkpoint(p->sinks[i]);
+        if (cp)
+            json_object_set_new(st.sinks, p->types[i], cp);
+    }
+    int rc = state_save(p->state_path, &st, err);
+    json_decref(st.schemas);
+    json_decref(st.sinks);
+    if (rc < 0)
+        return -1;
+
+    if (p->durable != p->received) {
+        json_decref(p->durable);
+        p->durable = json_incref(p->received);
+        p->unacked = true;
+    }
+    if (p->unacked) {
+        if (p->rd->ops->ack(p->rd, p->durable, err) < 0)
+            return -1;
+        p->unacked = false;
+    }
+    if (log_enabled(LOG_DEBUG)) {
+        char *pos = position_text(p->durable);
+        log_debug("pipeline", "checkpoint at %s", pos);
+        free(pos);
+    }
+    return 0;
+}
+
+static bool checkpoint_due(const struct pipeline *p)
+{
+    return now_ms() - p->last_checkpoint_ms >= p->flush_interval_ms;
+}
+
+static int handle_event(struct pipeline *p, const struct event *ev, struct error *err)
+{
+    if (ev->op != EVENT_COMMIT) {
+        for (size_t i = 0; i < p->ntypes; i++)
+            if (p->sinks[i]->ops->write(p->sinks[i], ev, err) < 0)
+                return -1;
+        p->dirty = true;
+        if (ev->op != EVENT_HEARTBEAT)
+            p->in_txn = true;
+        return 0;
+    }
+    for (size_t i = 0; i < p->ntypes; i++)
+        if (p->sinks[i]->ops->commit(p->sinks[i], ev, err) < 0)
+            return -1;
+    if (ev->position == NULL)
+        return error_set(err, "%s reader sent a COMMIT without a position", p->rd->ops->name);
+    json_decref(p->received);
+    p->received = json_incref(ev->position);
+    p->dirty = true;
+    p->in_txn = false;
+    if (ev->snapshot_done) {
+        log_info("pipeline", "snapshot done");
+        return checkpoint(p, err);
+    }
+    if (checkpoint_due(p))
+        return checkpoint(p, err);
+    return 0;
+}
+
+/* The final checkpoint when stopping; its failure is never retried. */
+static int final_checkpoint(struct pipeline *p, struct error *err)
+{
+    if (!p->dirty)
+        return 0;
+    if (checkpoint(p, err) < 0) {
+        log_error("pipeline", "%s", err->msg);
+        error_wrap(err, "final checkpoint failed, the state file keeps the previous one: ");
+        err->retriable = false;
+        return -1;
+    }
+    return 0;
+}
+
+/* Runs one attempt to its end: 0 when stopped or done, -1 on failure. */
+static int attempt_run(struct pipeline *p, struct error *err)
+{
+    int64_t stop_deadline = -1;
+
+    for (;;) {
+        if (*p->stop) {
+            if (!p->in_txn)
+                break;
+            /* The transaction in the sinks must end before a checkpoint can be taken. */
+            if (stop_deadline < 0) {
+                stop_deadline = now_ms() + p->shutdown_timeout_ms;
+                log_info("pipeline", "stopping after the current transaction ends");
+            } else if (now_ms() >= stop_deadline) {
+                log_warn("pipeline",
+                         "stopping inside a transaction after shutdown.timeout.ms: the state "
+                         "file keeps the previous checkpoint and the transaction will be read "
+                         "again");
+                return 0;
+            }
+        }
+        for (size_t i = 0; i < p->ntypes; i++)
+            if (p->sinks[i]->ops->poll(p->sinks[i], err) < 0)
+                return -1;
+
+        const struct event *ev = NULL;
+        int rc = p->rd->ops->next(p->rd, &ev, (int)p->poll_interval_ms, err);
+        if (rc < 0)
+            return -1;
+        if (rc == 1) {
+            if (p->in_txn)
+                return error_set(err, "%s reader ended the snapshot inside a transaction",
+                                 p->rd->ops->name);
+            log_info("pipeline", "snapshot complete");
+            return final_checkpoint(p, err);
+        }
+        if (ev == NULL) {
+            if (p->dirty && !p->in_txn && checkpoint_due(p) && checkpoint(p, err) < 0)
+                return -1;
+            continue;
+        }
+        if (handle_event(p, ev, err) < 0)
+            return -1;
+    }
+    return final_checkpoint(p, err);
+}
+
+/* Sleeps ms in short steps, returning early when asked to stop. */
+static void backoff_sleep(int64_t ms, volatile sig_atomic_t *stop)
+{
+    int64_t until = now_ms() + ms;
+    while (!*stop) {
+        int64_t left = until - now_ms();
+        if (left <= 0)
+            return;
+        if (left > 100)
+            left = 100;
+        struct timespec ts = {.tv_sec = 0, .tv_nsec = (long)left * 1000000L};
+        nanosleep(&ts, NULL);
+    }
+}
+
+int pipeline_state_path(const struct config *cfg, const char **out, struct error *err)
+{
+    return config_required(cfg, STATE_PATH_KEY, out, err);
+}
+
+static int pipeline_setup(struct pipeline *p, struct error *err)
+{
+    if (pipeline_state_path(p->cfg, &p->state_path, err) < 0)
+        return -1;
+    if (config_int(p->cfg, "offset.flush.interval.ms", 1000, 0, 86400000, &p->flush_interval_ms,
+                   err) < 0)
+        return -1;
+    if (config_int(p->cfg, "poll.interval.ms", 500, 0, 60000, &p->poll_interval_ms, err) < 0)
+        return -1;
+    if (config_int(p->cfg, "shutdown.timeout.ms", 10000, 0, 86400000, &p->shutdown_timeout_ms,
+                   err) < 0)
+        return -1;
+    if (parse_sink_types(p->cfg, &p->types, &p->ntypes, err) < 0)
+        return -1;
+    return render_new(p->cfg, &p->render, err);
+}
+
+int pipeline_run_with(const struct config *cfg, enum reader_mode mode,
+                      const struct pipeline_factory *factory, volatile sig_atomic_t *stop,
+                      struct error *err)
+{
+    struct pipeline p = {.cfg = cfg, .mode = mode, .factory = factory, .stop = stop};
+    int64_t backoff = BACKOFF_FIRST_MS;
+    int rc = pipeline_setup(&p, err);
+
+    while (rc == 0) {
+        int64_t started = now_ms();
+        rc = attempt_open(&p, err);
+        if (rc == 0)
+            rc = attempt_run(&p, err);
+        attempt_close(&p);
+        if (rc == 0 || !err->retriable)
+            break;
+        if (*stop) {
+            log_warn("pipeline", "%s; stopping without a final checkpoint: the state file keeps "
+                                 "the last one", err->msg);
+            rc = 0;
+            break;
+        }
+        if (now_ms() - started >= BACKOFF_RESET_MS)
+            backoff = BACKOFF_FIRST_MS;
+        log_warn("pipeline", "%s; restarting from the state file in %" PRId64 " s", err->msg,
+                 backoff / 1000);
+        backoff_sleep(backoff, stop);
+        if (*stop) {
+            log_info("pipeline", "stopped while waiting to restart; the state file keeps the "
+                                 "last checkpoint");
+            rc = 0;
+            break;
+        }
+        backoff = backoff * 2 > BACKOFF_MAX_MS ? BACKOFF_MAX_MS : backoff * 2;
+        rc = 0;
+    }
+    if (p.render)
+        render_free(p.render);
+    free_types(p.types, p.ntypes);
+    return rc;
+}
+
+int pipeline_run(const struct config *cfg, enum reader_mode mode, volatile sig_atomic_t *stop,
+                 struct error *err)
+{
+    static const struct pipeline_factory real = {.reader_new = reader_new, .sink_new = sink_new};
+    return pipeline_run_with(cfg, mode, &real, stop, err);
+}
+
+static int check_line(FILE *out, int failed, const char *what, const struct error *err)
+{
+    if (failed)
+        fprintf(out, "FAIL %s: %s\n", what, err->msg);
+    return failed ? 1 : 0;
+}
+
+int pipeline_check(const struct config *cfg, FILE *out)
+{
+    struct error err;
+    error_clear(&err);
+    if (config_validate(cfg, &err) < 0) {
+        fprintf(out, "FAIL config: %s\n", err.msg);
+        return 1;
+    }
+    fprintf(out, "ok config: valid\n");
+
+    int failures = 0;
+    struct pipeline p = {.cfg = cfg};
+    if (pipeline_setup(&p, &err) < 0) {
+        fprintf(out, "FAIL config: %s\n", err.msg);
+        free_types(p.types, p.ntypes);
+        return 1;
+    }
+
+    struct state *st = NULL;
+    if (state_load(p.state_path, &st, &err) < 0)
+        failures += check_line(out, 1, "state file", &err);
+    else if (st == NULL)
+        fprintf(out, "ok state file: %s does not exist yet (the first run takes a snapshot)\n",
+                p.state_path);
+    else
+        fprintf(out, "ok state file: %s is readable\n", p.state_path);
+
+    struct reader *rd = NULL;
+    if (reader_new(cfg, READER_RUN, &rd, &err) < 0) {
+        failures += check_line(out, 1, "reader", &err);
+    } else {
+        failures += rd->ops->check(rd, out);
+        reader_free(rd);
+    }
+    for (size_t i = 0; i < p.ntypes; i++) {
+        struct sink *sk = NULL;
+        char what[64];
+        snprintf(what, sizeof what, "%s sink", p.types[i]);
+        /* No saved checkpoint: a check must never cut back a file a running dbtail writes. */
+        if (sink_new(p.types[i], cfg, p.render, NULL, &sk, &err) < 0) {
+            failures += check_line(out, 1, what, &err);
+            continue;
+        }
+        failures += sk->ops->check(sk, out);
+        sink_free(sk);
+    }
+    state_free(st);
+    if (p.render)
+        render_free(p.render);
+    free_types(p.types, p.ntypes);
+    return failures;
+}
