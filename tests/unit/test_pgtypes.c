@@ -1,0 +1,296 @@
+/* Unit tests of readers/pg_types.c: text forms captured from a real walsender, and COPY text. */
+#include <math.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../../readers/pg_types.h"
+#include "../../readers/pgoutput.h"
+#include "unit.h"
+
+#define FIXTURE "tests/fixtures/pgoutput/stream1.bin"
+
+static struct pgtype_arena arena;
+
+/* The Insert of the row with every type (frame 5 of the capture), decoded by kind. */
+static struct pgout_msg insert_msg;
+static unsigned char *insert_frame;
+
+static const struct pgout_datum *captured(size_t col)
+{
+    if (insert_frame == NULL) {
+        FILE *f = fopen(FIXTURE, "rb");
+        if (f == NULL)
+            return NULL;
+        unsigned char hdr[4];
+        for (int i = 0; i <= 5 && fread(hdr, 1, 4, f) == 4; i++) {
+            size_t n = (size_t)hdr[0] << 24 | (size_t)hdr[1] << 16 | (size_t)hdr[2] << 8 | hdr[3];
+            free(insert_frame);
+            insert_frame = malloc(n);
+            if (fread(insert_frame, 1, n, f) != n)
+                break;
+            if (i == 5) {
+                struct pgout_copydata cd;
+                struct error err;
+                pgout_msg_init(&insert_msg);
+                if (pgout_parse_copydata(insert_frame, n, &cd, &err) < 0 ||
+                    pgout_parse(cd.data, cd.len, &insert_msg, &err) < 0)
+                    unit_fail(__FILE__, __LINE__, "fixture: %s", err.msg);
+            }
+        }
+        fclose(f);
+    }
+    return col < insert_msg.new_tuple.ncols ? &insert_msg.new_tuple.cols[col] : NULL;
+}
+
+static int dec(enum value_kind kind, enum value_kind elem, size_t col, struct value *v)
+{
+    struct error err;
+    const struct pgout_datum *d = captured(col);
+    if (d == NULL || d->kind != 't')
+        return -2;
+    int rc = pgtype_decode(kind, elem, d->data, d->len, &arena, v, &err);
+    if (rc < 0)
+        printf("#   column %zu: %s\n", col, err.msg);
+    return rc;
+}
+
+static int dec_text(enum value_kind kind, const char *text, struct value *v)
+{
+    struct error err;
+    return pgtype_decode(kind, VALUE_NULL, text, strlen(text), &arena, v, &err);
+}
+
+static bool str_is(const struct value *v, const char *s)
+{
+    return v->v.s.len == strlen(s) && memcmp(v->v.s.p, s, v->v.s.len) == 0;
+}
+
+static void test_numbers(void)
+{
+    struct value v;
+    CHECK_INT(dec(VALUE_BOOL, 0, 1, &v), 0);
+    CHECK(v.kind == VALUE_BOOL && v.v.b);
+    CHECK_INT(dec(VALUE_INT, 0, 2, &v), 0);
+    CHECK_INT(v.v.i, -32768);
+    CHECK_INT(dec(VALUE_INT, 0, 3, &v), 0);
+    CHECK_INT(v.v.i, 2147483647);
+    CHECK_INT(dec(VALUE_INT, 0, 4, &v), 0);
+    CHECK(v.v.i == INT64_MIN);
+    CHECK_INT(dec(VALUE_FLOAT32, 0, 5, &v), 0);
+    CHECK(v.kind == VALUE_FLOAT32 && v.v.f == 1.5);
+    CHECK_INT(dec(VALUE_FLOAT64, 0, 6, &v), 0);
+    CHECK(isnan(v.v.f));
+    CHECK_INT(dec(VALUE_DECIMAL, 0, 7, &v), 0);
+    CHECK(str_is(&v, "12.345"));
+    CHECK_INT(dec(VALUE_DECIMAL, 0, 8, &v), 0);
+    CHECK(str_is(&v, "-0.000000001"));
+    CHECK_INT(dec(VALUE_DECIMAL, 0, 28, &v), 0);
+    CHECK(str_is(&v, "1234.56"));
+    CHECK_INT(dec_text(VALUE_DECIMAL, "-$1,000,000.05", &v), 0);
+    CHECK(str_is(&v, "-1000000.05"));
+    CHECK_INT(dec_text(VALUE_FLOAT64, "-Infinity", &v), 0);
+    CHECK(isinf(v.v.f) && v.v.f < 0);
+    CHECK_INT(dec_text(VALUE_FLOAT64, "1.0000000000000002", &v), 0);
+    CHECK(v.v.f == 1.0000000000000002);
+    CHECK(dec_text(VALUE_INT, "12x", &v) < 0);
+    CHECK(dec_text(VALUE_INT, "99999999999999999999", &v) < 0);
+    CHECK(dec_text(VALUE_DECIMAL, "1;2", &v) < 0);
+    CHECK(dec_text(VALUE_BOOL, "yes", &v) < 0);
+}
+
+static void test_strings_bytes(void)
+{
+    struct value v;
+    CHECK_INT(dec(VALUE_STRING, 0, 10, &v), 0);
+    CHECK(str_is(&v, "h\xc3\xa9llo"));
+    CHECK_INT(dec(VALUE_BYTES, 0, 12, &v), 0);
+    CHECK(v.kind == VALUE_BYTES && v.v.s.len == 3 && memcmp(v.v.s.p, "\x00\xff\x10", 3) == 0);
+    CHECK(dec_text(VALUE_BYTES, "\\x0", &v) < 0);
+    CHECK(dec_text(VALUE_BYTES, "abc", &v) < 0);
+    CHECK_INT(dec(VALUE_JSON, 0, 21, &v), 0);
+    CHECK(str_is(&v, "{\"b\": null}"));
+    CHECK_INT(dec(VALUE_STRING, 0, 19, &v), 0);
+    CHECK(str_is(&v, "a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11"));
+    CHECK_INT(dec(VALUE_ENUM, 0, 29, &v), 0);
+    CHECK(v.kind == VALUE_ENUM && str_is(&v, "happy"));
+    /* bit(4) '1010' is 10: one byte 0x0a; varbit '101' is 5 */
+    CHECK_INT(dec(VALUE_BITS, 0, 26, &v), 0);
+    CHECK(v.v.s.len == 1 && (unsigned char)v.v.s.p[0] == 0x0a && v.v.s.i == 4);
+    CHECK_INT(dec(VALUE_BITS, 0, 27, &v), 0);
+    CHECK(v.v.s.len == 1 && (unsigned char)v.v.s.p[0] == 0x05 && v.v.s.i == 3);
+    CHECK_INT(dec_text(VALUE_BITS, "100000000", &v), 0);
+    CHECK(v.v.s.len == 2 && v.v.s.p[0] == 0 && v.v.s.p[1] == 1);
+    CHECK_INT(dec_text(VALUE_BITS, "0000", &v), 0);
+    CHECK_INT(v.v.s.len, 0);
+    CHECK(dec_text(VALUE_BITS, "012", &v) < 0);
+}
+
+static void test_temporal(void)
+{
+    struct value v;
+    CHECK_INT(dec(VALUE_DATE, 0, 13, &v), 0);
+    CHECK_INT(v.v.i, 19782);
+    CHECK_INT(dec(VALUE_TIME, 0, 14, &v), 0);
+    CHECK_INT(v.v.i, 86399999999LL);
+    CHECK_INT(dec(VALUE_ZONED_TIME, 0, 15, &v), 0);
+    CHECK(str_is(&v, "08:15:30.5Z"));
+    CHECK_INT(dec(VALUE_DATETIME, 0, 16, &v), 0);
+    CHECK_INT(v.v.i, 1704164645678000LL);
+    CHECK_INT(dec(VALUE_TIMESTAMP, 0, 17, &v), 0);
+    CHECK_INT(v.v.i, 1704144845678901LL);
+    CHECK_INT(dec(VALUE_INTERVAL, 0, 18, &v), 0);
+    CHECK(v.v.interval.months == 14 && v.v.interval.days == 3 &&
+          v.v.interval.micros == 14706789000LL);
+    CHECK_INT(dec_text(VALUE_INTERVAL, "P-1Y-2M3DT-4H-5M-6.5S", &v), 0);
+    CHECK(v.v.interval.months == -14 && v.v.interval.days == 3 &&
+          v.v.interval.micros == -14706500000LL);
+    CHECK_INT(dec_text(VALUE_INTERVAL, "PT0S", &v), 0);
+    CHECK(v.v.interval.months == 0 && v.v.interval.micros == 0);
+    CHECK_INT(dec_text(VALUE_DATE, "0001-01-01", &v), 0);
+    CHECK_INT(v.v.i, -719162);
+    /* 1 BC is astronomical year 0, a leap year of 366 days */
+    CHECK_INT(dec_text(VALUE_DATE, "0001-01-01 BC", &v), 0);
+    CHECK_INT(v.v.i, -719162 - 366);
+    CHECK_INT(dec_text(VALUE_DATE, "infinity", &v), 0);
+    CHECK(v.v.i == INT32_MAX);
+    CHECK_INT(dec_text(VALUE_TIMESTAMP, "-infinity", &v), 0);
+    CHECK(v.v.i == INT64_MIN);
+    CHECK_INT(dec_text(VALUE_TIMESTAMP, "1970-01-01 05:30:00+05:30", &v), 0);
+    CHECK_INT(v.v.i, 0);
+    CHECK_INT(dec_text(VALUE_ZONED_TIME, "00:00:00-01", &v), 0);
+    CHECK(str_is(&v, "01:00:00Z"));
+    CHECK_INT(dec_text(VALUE_ZONED_TIME, "00:30:00+01", &v), 0);
+    CHECK(str_is(&v, "23:30:00Z"));
+    CHECK_INT(dec_text(VALUE_TIME, "24:00:00", &v), 0);
+    CHECK_INT(v.v.i, 86400000000LL);
+    CHECK(dec_text(VALUE_DATE, "2024-13-01", &v) < 0);
+    CHECK(dec_text(VALUE_TIME, "1:00:00", &v) < 0);
+    CHECK(dec_text(VALUE_TIMESTAMP, "2024-01-01 00:00:00", &v) < 0);
+    CHECK(dec_text(VALUE_DATETIME, "2024-01-01 00:00:00.1234567", &v) < 0);
+    CHECK(dec_text(VALUE_INTERVAL, "1 day", &v) < 0);
+    CHECK(dec_text(VALUE_DATETIME, "294277-01-01 00:00:00", &v) < 0);
+}
+
+static void test_arrays(void)
+{
+    struct value v;
+    CHECK_INT(dec(VALUE_ARRAY, VALUE_INT, 31, &v), 0);
+    CHECK(v.kind == VALUE_ARRAY && v.v.array.n == 3);
+    if (v.v.array.n == 3) {
+        CHECK(v.v.array.elems[0].kind == VALUE_INT && v.v.array.elems[0].v.i == 1);
+        CHECK(v.v.array.elems[1].kind == VALUE_NULL);
+        CHECK(v.v.array.elems[2].v.i == 3);
+    }
+    CHECK_INT(dec(VALUE_ARRAY, VALUE_STRING, 32, &v), 0);
+    CHECK_INT(v.v.array.n, 4);
+    if (v.v.array.n == 4) {
+        CHECK(str_is(&v.v.array.elems[0], "a b"));
+        CHECK(str_is(&v.v.array.elems[1], "c\"d"));
+        CHECK(v.v.array.elems[2].kind == VALUE_NULL);
+        CHECK(v.v.array.elems[3].kind == VALUE_STRING && str_is(&v.v.array.elems[3], "NULL"));
+    }
+    CHECK_INT(dec_text(VALUE_ARRAY, "{}", &v), 0);
+    CHECK_INT(v.v.array.n, 0);
+    struct error err;
+    CHECK_INT(pgtype_decode(VALUE_ARRAY, VALUE_DATE, "[0:1]={2024-02-29,infinity}", 27, &arena,
+                            &v, &err),
+              0);
+    CHECK(v.v.array.n == 2 && v.v.array.elems[0].v.i == 19782);
+    CHECK(pgtype_decode(VALUE_ARRAY, VALUE_INT, "{{1,2},{3,4}}", 13, &arena, &v, &err) < 0);
+    CHECK(strstr(err.msg, "multi-dimensional") != NULL);
+    CHECK(pgtype_decode(VALUE_ARRAY, VALUE_INT, "{1,2", 4, &arena, &v, &err) < 0);
+    CHECK(pgtype_decode(VALUE_ARRAY, VALUE_STRING, "{\"a}", 4, &arena, &v, &err) < 0);
+    CHECK(pgtype_decode(VALUE_ARRAY, VALUE_INT, "{1,,2}", 6, &arena, &v, &err) < 0);
+    CHECK(pgtype_decode(VALUE_ARRAY, VALUE_INT, "{1,x}", 5, &arena, &v, &err) < 0);
+}
+
+static void test_typmod(void)
+{
+    struct schema_table *t = schema_table_new("db", "public", "t");
+    struct schema_column *c = schema_table_add_column(t, "n", "numeric", VALUE_DECIMAL);
+    pgtype_apply_typmod(c, 1700, ((10 << 16) | 3) + 4);
+    CHECK_INT(c->precision, 10);
+    CHECK_INT(c->scale, 3);
+    c = schema_table_add_column(t, "nu", "numeric", VALUE_DECIMAL);
+    pgtype_apply_typmod(c, 1700, -1);
+    CHECK_INT(c->precision, -1);
+    CHECK_INT(c->scale, -1);
+    c = schema_table_add_column(t, "neg", "numeric", VALUE_DECIMAL);
+    pgtype_apply_typmod(c, 1700, ((5 << 16) | (2048 - 2)) + 4);
+    CHECK_INT(c->scale, -2);
+    c = schema_table_add_column(t, "vc", "varchar", VALUE_STRING);
+    pgtype_apply_typmod(c, 1043, 24);
+    CHECK_INT(c->length, 20);
+    c = schema_table_add_column(t, "b1", "bit", VALUE_BITS);
+    pgtype_apply_typmod(c, 1560, 1);
+    CHECK_INT(c->kind, VALUE_BOOL);
+    c = schema_table_add_column(t, "ts", "timestamp", VALUE_DATETIME);
+    pgtype_apply_typmod(c, 1114, 3);
+    CHECK_INT(c->scale, 3);
+    c = schema_table_add_column(t, "m", "money", VALUE_DECIMAL);
+    pgtype_apply_typmod(c, 790, -1);
+    CHECK_INT(c->scale, 2);
+    struct pgtype_base b;
+    CHECK_INT(pgtype_builtin(20, &b), 0);
+    CHECK(b.kind == VALUE_INT && b.int_bits == 64);
+    CHECK_INT(pgtype_builtin(3802, &b), 0);
+    CHECK_INT(b.kind, VALUE_JSON);
+    CHECK(pgtype_builtin(600, &b) < 0);
+    schema_table_free(t);
+}
+
+static void test_copy_fields(void)
+{
+    struct pgtype_field f[4];
+    struct error err;
+    const char *line = "1\t\\N\ta\\tb\\\\c\\nd\t\\101\\x42";
+    CHECK_INT(pgtype_copy_fields(line, strlen(line), &arena, f, 4, &err), 0);
+    CHECK(f[0].len == 1 && f[0].data[0] == '1');
+    CHECK(f[1].data == NULL);
+    CHECK(f[2].len == 7 && memcmp(f[2].data, "a\tb\\c\nd", 7) == 0);
+    CHECK(f[3].len == 2 && memcmp(f[3].data, "AB", 2) == 0);
+    CHECK(pgtype_copy_fields(line, strlen(line), &arena, f, 3, &err) < 0);
+    const char *empty = "\t";
+    CHECK_INT(pgtype_copy_fields(empty, 1, &arena, f, 2, &err), 0);
+    CHECK(f[0].len == 0 && f[0].data != NULL && f[1].len == 0);
+    CHECK(pgtype_copy_fields("a\\", 2, &arena, f, 1, &err) < 0);
+}
+
+static void test_arena(void)
+{
+    struct pgtype_arena a;
+    pgtype_arena_init(&a);
+    for (int i = 0; i < 1000; i++) {
+        char *p = pgtype_arena_alloc(&a, 100);
+        memset(p, 'x', 100);
+    }
+    char *big = pgtype_arena_alloc(&a, 1 << 20);
+    memset(big, 0, 1 << 20);
+    pgtype_arena_reset(&a);
+    char *p = pgtype_arena_alloc(&a, 10);
+    CHECK(p != NULL);
+    CHECK(((uintptr_t)p % sizeof(max_align_t)) == 0);
+    pgtype_arena_free(&a);
+}
+
+int main(int argc, char **argv)
+{
+    static const struct unit_case cases[] = {
+        {"numbers from a real capture", test_numbers},
+        {"strings, bytes, bits", test_strings_bytes},
+        {"dates, times, intervals", test_temporal},
+        {"one-dimensional arrays", test_arrays},
+        {"typmod parameters", test_typmod},
+        {"COPY text fields", test_copy_fields},
+        {"arena", test_arena},
+        {NULL, NULL},
+    };
+    pgtype_arena_init(&arena);
+    int rc = unit_main("pgtypes", cases, argc, argv);
+    pgtype_arena_free(&arena);
+    pgout_msg_cleanup(&insert_msg);
+    free(insert_frame);
+    return rc;
+}
