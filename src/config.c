@@ -137,12 +137,12 @@ static const struct key_def keys[] = {
     {"message.key.columns", KT_STR, FOR_ALL, 0, NULL, 0, 0, NULL,
      "Key columns for tables without a suitable primary key: `<table>:<col>,<col>;<table>:...`."},
     {"snapshot.mode", KT_CHOICE, FOR_PG, 0, "initial", 0, 0, snapshot_pg_choices,
-     "When to take a snapshot of the existing rows (PostgreSQL)."},
+     "When to take a snapshot of the existing rows."},
     {"snapshot.mode", KT_CHOICE, FOR_MYSQL, 0, "initial", 0, 0, snapshot_mysql_choices,
-     "When to take a snapshot of the existing rows (MySQL/MariaDB)."},
+     "When to take a snapshot of the existing rows."},
     {"snapshot.locking.mode", KT_CHOICE, FOR_MYSQL, 0, "minimal", 0, 0,
      CHOICES("minimal", "none", "extended"),
-     "How long the snapshot holds the global read lock (MySQL/MariaDB)."},
+     "How long the snapshot holds the global read lock."},
     {"snapshot.fetch.size", KT_INT, FOR_ALL, 0, "10240", 1, INT32_MAX, NULL,
      "Rows fetched per round trip while snapshotting."},
     {"slot.name", KT_STR, FOR_PG, 0, "debezium", 0, 0, NULL,
@@ -194,13 +194,13 @@ static const struct key_def keys[] = {
      "Wrap record values as `{\"schema\":...,\"payload\":...}` as JsonConverter does."},
     {"offset.storage.file.filename", KT_STR, FOR_ALL, KF_RUN, NULL, 0, 0, NULL,
      "The offsets file where dbtail keeps its durable position, schemas and sink checkpoints."},
-    {"offset.flush.interval.ms", KT_INT, FOR_ALL, 0, "1000", 0, INT32_MAX, NULL,
+    {"offset.flush.interval.ms", KT_INT, FOR_ALL, 0, "1000", 0, 86400000, NULL,
      "How often the sinks are flushed and the durable position is written to the offsets file."},
     {"max.batch.size", KT_INT, FOR_ALL, 0, "2048", 1, INT32_MAX, NULL,
      "Most events handed to the sinks in one batch."},
     {"max.queue.size", KT_INT, FOR_ALL, 0, "8192", 1, INT32_MAX, NULL,
      "Most events buffered between the reader and the sinks."},
-    {"poll.interval.ms", KT_INT, FOR_ALL, 0, "500", 0, INT32_MAX, NULL,
+    {"poll.interval.ms", KT_INT, FOR_ALL, 0, "500", 0, 60000, NULL,
      "How long the pipeline waits for new events before it checks timers again."},
     {"sink.type", KT_SINKS, FOR_ALL, KF_REQUIRED, NULL, 0, 0, sink_choices,
      "Where changes go: a comma-separated list of `file`, `kafka`, `doris`."},
@@ -249,7 +249,7 @@ static const struct key_def keys[] = {
      "Log lines as text or as one JSON object each."},
     {"metrics.port", KT_INT, FOR_ALL, 0, NULL, 1, 65535, NULL,
      "Port of the Prometheus `/metrics` endpoint; none when unset."},
-    {"shutdown.timeout.ms", KT_INT, FOR_ALL, 0, "10000", 0, INT32_MAX, NULL,
+    {"shutdown.timeout.ms", KT_INT, FOR_ALL, 0, "10000", 0, 86400000, NULL,
      "How long a stop waits for the sinks to flush."},
 };
 
@@ -1164,19 +1164,21 @@ static int check_sinks(const struct config *cfg, const char *key, struct error *
 {
     const char *p = config_get(cfg, key);
     unsigned seen = 0;
-    int count = 0;
-    while (*p) {
+    if (*p == '\0')
+        return error_set(err, "%s: required (file, kafka, doris)", key);
+    for (bool last = false; !last;) {
         const char *comma = strchr(p, ',');
         size_t n = comma ? (size_t)(comma - p) : strlen(p);
         char *entry = mem_strndup(p, n);
         char *name = trimmed_copy(entry);
         free(entry);
-        p += n;
-        if (*p == ',')
-            p++;
+        last = comma == NULL;
+        p += n + (last ? 0 : 1);
         if (name[0] == '\0') {
             free(name);
-            continue;
+            return error_set(err, "%s: empty entry in \"%s\" (use a comma list such as "
+                                  "\"file,doris\")",
+                             key, config_get(cfg, key));
         }
         int idx = -1;
         for (int i = 0; sink_choices[i]; i++) {
@@ -1192,10 +1194,7 @@ static int check_sinks(const struct config *cfg, const char *key, struct error *
         if (rc < 0)
             return rc;
         seen |= 1u << idx;
-        count++;
     }
-    if (count == 0)
-        return error_set(err, "%s: required (file, kafka, doris)", key);
     return 0;
 }
 
@@ -1383,10 +1382,12 @@ static void reference_row(FILE *out, const char *prefix, const struct key_def *d
                        : (d->flags & KF_RUN)    ? "required to run"
                                                 : NULL;
     fprintf(out, "| `%s%s%s` | ", prefix, d->key, (d->flags & KF_PREFIX) ? "*" : "");
+    /* A default that depends on the connector is prose, not a value to quote. */
+    const char *quote = d->def && strchr(d->def, ' ') ? "" : "`";
     if (d->def && what)
-        fprintf(out, "%s; `%s` | ", what, d->def);
+        fprintf(out, "%s; %s%s%s | ", what, quote, d->def, quote);
     else if (d->def)
-        fprintf(out, "`%s` | ", d->def);
+        fprintf(out, "%s%s%s | ", quote, d->def, quote);
     else
         fprintf(out, "%s | ", what ? what : "");
     fputs(d->help, out);
