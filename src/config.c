@@ -21,11 +21,11 @@
 #include "log.h"
 #include "mem.h"
 
-#define CONNECTOR_PG "io.debezium.connector.postgresql.PostgresConnector"
-#define CONNECTOR_MYSQL "io.debezium.connector.mysql.MySqlConnector"
+#define CONNECTOR_PG      "io.debezium.connector.postgresql.PostgresConnector"
+#define CONNECTOR_MYSQL   "io.debezium.connector.mysql.MySqlConnector"
 #define CONNECTOR_MARIADB "io.debezium.connector.mariadb.MariaDbConnector"
-#define TRANSFORM_UNWRAP "io.debezium.transforms.ExtractNewRecordState"
-#define JSON_CONVERTER "org.apache.kafka.connect.json.JsonConverter"
+#define TRANSFORM_UNWRAP  "io.debezium.transforms.ExtractNewRecordState"
+#define JSON_CONVERTER    "org.apache.kafka.connect.json.JsonConverter"
 
 struct config_entry {
     char *key;
@@ -58,6 +58,7 @@ enum {
     KF_REQUIRED = 1, /* config_validate fails without it */
     KF_RUN = 2,      /* not checked by config_validate but needed to run (docs only) */
     KF_PREFIX = 4,   /* key is a prefix: every key starting with it is accepted as is */
+    KF_REFUSED = 8,  /* Debezium has it, dbtail cannot do it: a non-empty value is an error */
 };
 
 struct key_def {
@@ -73,29 +74,28 @@ struct key_def {
 
 #define CHOICES(...) ((const char *const[]){__VA_ARGS__, NULL})
 
-static const char *const sslmode_choices[] = {"disable", "allow",     "prefer",
-                                              "require", "verify-ca", "verify-full", NULL};
-static const char *const mysql_ssl_choices[] = {"disabled", "preferred", "required", "verify_ca",
-                                                "verify_identity", NULL};
-static const char *const snapshot_pg_choices[] = {"initial", "initial_only", "no_data",
-                                                  "never",   "always",       "when_needed", NULL};
+static const char *const sslmode_choices[] = {"disable",   "allow",       "prefer", "require",
+                                              "verify-ca", "verify-full", NULL};
+static const char *const mysql_ssl_choices[] = {"disabled",  "preferred",       "required",
+                                                "verify_ca", "verify_identity", NULL};
+static const char *const snapshot_pg_choices[] = {"initial", "initial_only", "no_data", "never",
+                                                  "always",  "when_needed",  NULL};
 static const char *const snapshot_mysql_choices[] = {
     "initial",     "initial_only",         "no_data",  "never",       "always",
     "when_needed", "schema_only_recovery", "recovery", "schema_only", NULL};
 static const char *const sink_choices[] = {"file", "kafka", "doris", NULL};
-static const char *const log_level_choices[] = {"trace", "debug",   "info",
-                                                "warn",  "warning", "error", NULL};
+static const char *const log_level_choices[] = {"trace",   "debug", "info", "warn",
+                                                "warning", "error", NULL};
 
 static const struct key_def keys[] = {
     {"connector.class", KT_STR, FOR_ALL, KF_REQUIRED, NULL, 0, 0, NULL,
-     "Which source to read: `" CONNECTOR_PG "`, `" CONNECTOR_MYSQL "` or `" CONNECTOR_MARIADB
-     "`."},
+     "Which source to read: `" CONNECTOR_PG "`, `" CONNECTOR_MYSQL "` or `" CONNECTOR_MARIADB "`."},
     {"name", KT_STR, FOR_ALL, 0, NULL, 0, 0, NULL,
      "The connector's name (the `name` of a Kafka Connect body); recorded in the offsets file."},
     {"database.hostname", KT_STR, FOR_ALL, KF_REQUIRED, NULL, 0, 0, NULL,
      "Host name or IP address of the database server."},
-    {"database.port", KT_INT, FOR_ALL, 0, "5432 (PostgreSQL), 3306 (MySQL/MariaDB)", 1, 65535,
-     NULL, "TCP port of the database server."},
+    {"database.port", KT_INT, FOR_ALL, 0, "5432 (PostgreSQL), 3306 (MySQL/MariaDB)", 1, 65535, NULL,
+     "TCP port of the database server."},
     {"database.user", KT_STR, FOR_ALL, KF_REQUIRED, NULL, 0, 0, NULL,
      "User to connect as (PostgreSQL: needs REPLICATION; MySQL: REPLICATION SLAVE, REPLICATION "
      "CLIENT, SELECT)."},
@@ -141,8 +141,7 @@ static const struct key_def keys[] = {
     {"snapshot.mode", KT_CHOICE, FOR_MYSQL, 0, "initial", 0, 0, snapshot_mysql_choices,
      "When to take a snapshot of the existing rows."},
     {"snapshot.locking.mode", KT_CHOICE, FOR_MYSQL, 0, "minimal", 0, 0,
-     CHOICES("minimal", "none", "extended"),
-     "How long the snapshot holds the global read lock."},
+     CHOICES("minimal", "none", "extended"), "How long the snapshot holds the global read lock."},
     {"snapshot.fetch.size", KT_INT, FOR_ALL, 0, "10240", 1, INT32_MAX, NULL,
      "Rows fetched per round trip while snapshotting."},
     {"slot.name", KT_STR, FOR_PG, 0, "debezium", 0, 0, NULL,
@@ -174,6 +173,8 @@ static const struct key_def keys[] = {
      "Follow each delete event with a tombstone (a record with a null value)."},
     {"heartbeat.interval.ms", KT_INT, FOR_ALL, 0, "0", 0, INT32_MAX, NULL,
      "Interval of heartbeat records on `__debezium-heartbeat.<prefix>`; 0 disables them."},
+    {"topic.heartbeat.prefix", KT_STR, FOR_ALL, 0, "__debezium-heartbeat", 0, 0, NULL,
+     "First part of the heartbeat topic's name (`<this>.<topic.prefix>`)."},
     {"heartbeat.action.query", KT_STR, FOR_ALL, 0, NULL, 0, 0, NULL,
      "Statement run on the source at each heartbeat (keeps an idle PostgreSQL slot moving)."},
     {"include.schema.changes", KT_BOOL, FOR_MYSQL, 0, "true", 0, 0, NULL,
@@ -186,6 +187,9 @@ static const struct key_def keys[] = {
      "`<prefix>.transaction`."},
     {"unavailable.value.placeholder", KT_STR, FOR_ALL, 0, "__debezium_unavailable_value", 0, 0,
      NULL, "Value written for a column the source did not send (unchanged TOASTed values)."},
+    {"skipped.operations", KT_LIST, FOR_ALL, 0, "t", 0, 0, NULL,
+     "Operations not written: a comma-separated list of `c` (insert), `u` (update), `d` (delete), "
+     "`t` (truncate), or `none`."},
     {"transforms", KT_LIST, FOR_ALL, 0, NULL, 0, 0, NULL,
      "Names of the transforms to apply, in order; each needs `transforms.<name>.type`."},
     {"key.converter.schemas.enable", KT_BOOL, FOR_ALL, 0, "true", 0, 0, NULL,
@@ -209,9 +213,14 @@ static const struct key_def keys[] = {
     {"sink.kafka.", KT_STR, FOR_ALL, KF_PREFIX, NULL, 0, 0, NULL,
      "Passed to librdkafka without the prefix, e.g. `sink.kafka.bootstrap.servers`."},
     {"topic.creation.default.partitions", KT_INT, FOR_ALL, 0, NULL, -1, INT32_MAX, NULL,
-     "Partitions of the topics the `kafka` sink creates (-1: the broker's default)."},
+     "Partitions of the topics the `kafka` sink creates (-1: the broker's default, 0 is not "
+     "allowed); when neither this nor the replication factor is set, dbtail creates no topics."},
     {"topic.creation.default.replication.factor", KT_INT, FOR_ALL, 0, NULL, -1, 32767, NULL,
-     "Replication factor of the topics the `kafka` sink creates (-1: the broker's default)."},
+     "Replication factor of the topics the `kafka` sink creates (-1: the broker's default, 0 is "
+     "not allowed)."},
+    {"offsets.storage.topic", KT_STR, FOR_ALL, 0, "dbtail-offsets", 0, 0, NULL,
+     "With `sink.kafka.transactional.id`: the topic where each Kafka transaction also records "
+     "the source commit it ends, so a restart resumes exactly after it."},
     {"sink.doris.fenodes", KT_LIST, FOR_ALL, 0, NULL, 0, 0, NULL,
      "Doris frontends as `host:http_port`, comma-separated; required by the `doris` sink."},
     {"sink.doris.username", KT_STR, FOR_ALL, 0, "root", 0, 0, NULL, "Doris user."},
@@ -242,7 +251,8 @@ static const struct key_def keys[] = {
     {"sink.doris.properties.", KT_STR, FOR_ALL, KF_PREFIX, NULL, 0, 0, NULL,
      "Extra Stream Load headers, e.g. `sink.doris.properties.strict_mode=true`."},
     {"sink.doris.table.properties.", KT_STR, FOR_ALL, KF_PREFIX, NULL, 0, 0, NULL,
-     "PROPERTIES of the tables dbtail creates, e.g. `sink.doris.table.properties.replication_num=1`."},
+     "PROPERTIES of the tables dbtail creates, e.g. "
+     "`sink.doris.table.properties.replication_num=1`."},
     {"log.level", KT_CHOICE, FOR_ALL, 0, "info", 0, 0, log_level_choices,
      "Lowest level of the log lines written to standard error."},
     {"log.format", KT_CHOICE, FOR_ALL, 0, "text", 0, 0, CHOICES("text", "json"),
@@ -259,21 +269,20 @@ static const struct key_def unwrap_options[] = {
      "The transform's class; only `" TRANSFORM_UNWRAP "` is supported."},
     {"add.fields", KT_LIST, FOR_ALL, 0, NULL, 0, 0, NULL,
      "Fields of the envelope to add to the flattened value, e.g. `op,table,source.ts_ms`."},
-    {"add.fields.prefix", KT_STR, FOR_ALL, 0, "__", 0, 0, NULL,
-     "Prefix of the added fields."},
+    {"add.fields.prefix", KT_STR, FOR_ALL, 0, "__", 0, 0, NULL, "Prefix of the added fields."},
     {"add.headers", KT_LIST, FOR_ALL, 0, NULL, 0, 0, NULL,
      "Fields of the envelope to add as record headers."},
     {"add.headers.prefix", KT_STR, FOR_ALL, 0, "__", 0, 0, NULL, "Prefix of the added headers."},
     {"delete.tombstone.handling.mode", KT_CHOICE, FOR_ALL, 0, "tombstone", 0, 0,
      CHOICES("tombstone", "drop", "rewrite", "rewrite-with-tombstone", "delete-to-tombstone"),
      "What becomes of delete events and tombstones."},
-    {"delete.handling.mode", KT_CHOICE, FOR_ALL, 0, "none", 0, 0,
+    {"delete.handling.mode", KT_CHOICE, FOR_ALL, 0, "drop", 0, 0,
      CHOICES("none", "drop", "rewrite"),
      "Legacy form of `delete.tombstone.handling.mode` (removed in Debezium 3.2)."},
     {"drop.tombstones", KT_BOOL, FOR_ALL, 0, "true", 0, 0, NULL,
      "Legacy form of `delete.tombstone.handling.mode` (removed in Debezium 3.2)."},
-    {"route.by.field", KT_STR, FOR_ALL, 0, NULL, 0, 0, NULL,
-     "Field of the row whose value replaces the topic name."},
+    {"route.by.field", KT_STR, FOR_ALL, KF_REFUSED, NULL, 0, 0, NULL,
+     "routing by a field is not supported"},
     {"replace.null.with.default", KT_BOOL, FOR_ALL, 0, "true", 0, 0, NULL,
      "Write a column's default value where the row has NULL."},
 };
@@ -450,8 +459,7 @@ const char *config_str(const struct config *cfg, const char *key, const char *de
     return v ? v : def;
 }
 
-int config_required(const struct config *cfg, const char *key, const char **out,
-                    struct error *err)
+int config_required(const struct config *cfg, const char *key, const char **out, struct error *err)
 {
     const char *v = config_get(cfg, key);
     if (v == NULL || v[0] == '\0')
@@ -509,8 +517,7 @@ int config_int(const struct config *cfg, const char *key, int64_t def, int64_t m
     return rc;
 }
 
-int config_bool(const struct config *cfg, const char *key, bool def, bool *out,
-                struct error *err)
+int config_bool(const struct config *cfg, const char *key, bool def, bool *out, struct error *err)
 {
     const char *raw = config_get(cfg, key);
     if (raw == NULL) {
@@ -598,7 +605,8 @@ static int expand_value(const char *where, const char *key, const char *raw, cha
         const char *colon = memchr(body, ':', body_len);
         if (colon == NULL) {
             if (!warned)
-                log_warn("config", "%s%s: ${%.*s} is not expanded (write ${env:%.*s} to read the "
+                log_warn("config",
+                         "%s%s: ${%.*s} is not expanded (write ${env:%.*s} to read the "
                          "environment)",
                          where, key, (int)body_len, body, (int)body_len, body);
             warned = true;
@@ -621,8 +629,8 @@ static int expand_value(const char *where, const char *key, const char *raw, cha
         size_t name_len = (size_t)(close - name);
         if (name_len == 0 || memchr(name, ':', name_len) != NULL) {
             buf_free(&b);
-            return error_set(err, "%s%s: ${%.*s} is not a valid reference (use ${env:NAME})",
-                             where, key, (int)body_len, body);
+            return error_set(err, "%s%s: ${%.*s} is not a valid reference (use ${env:NAME})", where,
+                             key, (int)body_len, body);
         }
         char *var = mem_strndup(name, name_len);
         const char *val = getenv(var);
@@ -1036,8 +1044,8 @@ out:
 
 /* Splits text into java.util.Properties logical lines (comments and blank lines dropped,
  * backslash continuations joined with the next line's leading white space removed). */
-static int parse_properties(const char *text, size_t len, const char *origin,
-                            struct config **out, struct error *err)
+static int parse_properties(const char *text, size_t len, const char *origin, struct config **out,
+                            struct error *err)
 {
     struct props_state ps = {origin, 0};
     struct config *cfg = config_new();
@@ -1092,7 +1100,8 @@ static int parse_properties(const char *text, size_t len, const char *origin,
     }
     buf_free(&line);
     if (ps.quarkus_ignored)
-        log_info("config", "%s: ignoring %d quarkus.* setting%s: dbtail is not a Quarkus "
+        log_info("config",
+                 "%s: ignoring %d quarkus.* setting%s: dbtail is not a Quarkus "
                  "application",
                  origin, ps.quarkus_ignored, ps.quarkus_ignored == 1 ? "" : "s");
     *out = cfg;
@@ -1176,8 +1185,9 @@ static int check_sinks(const struct config *cfg, const char *key, struct error *
         p += n + (last ? 0 : 1);
         if (name[0] == '\0') {
             free(name);
-            return error_set(err, "%s: empty entry in \"%s\" (use a comma list such as "
-                                  "\"file,doris\")",
+            return error_set(err,
+                             "%s: empty entry in \"%s\" (use a comma list such as "
+                             "\"file,doris\")",
                              key, config_get(cfg, key));
         }
         int idx = -1;
@@ -1204,6 +1214,12 @@ static int check_typed(const struct config *cfg, const struct key_def *d, const 
     int64_t i;
     bool b;
     int c;
+    if (d->flags & KF_REFUSED) {
+        const char *v = config_get(cfg, key);
+        if (v && v[0])
+            return error_set(err, "%s: %s", key, d->help);
+        return 0;
+    }
     switch (d->type) {
     case KT_INT:
         return config_int(cfg, key, 0, d->min, d->max, &i, err);
@@ -1287,10 +1303,10 @@ static int check_transform_key(const struct config *cfg, const struct name_list 
             if (strcmp(unwrap_options[i].key, option) != 0)
                 continue;
             if (strcmp(option, "type") == 0 && strcmp(config_get(cfg, key), TRANSFORM_UNWRAP) != 0)
-                return error_set(err,
-                                 "%s: transform %s is not supported (dbtail supports only "
-                                 TRANSFORM_UNWRAP ")",
-                                 key, config_get(cfg, key));
+                return error_set(
+                    err,
+                    "%s: transform %s is not supported (dbtail supports only " TRANSFORM_UNWRAP ")",
+                    key, config_get(cfg, key));
             return check_typed(cfg, &unwrap_options[i], key, err);
         }
         log_warn("config", "unknown key %s (ignored)", key);
@@ -1334,8 +1350,7 @@ int config_validate(const struct config *cfg, struct error *err)
             const char *v = cfg->entries[i].value;
             if ((strcmp(key, "key.converter") == 0 || strcmp(key, "value.converter") == 0) &&
                 strcmp(v, JSON_CONVERTER) != 0)
-                log_warn("config", "ignoring %s=%s: dbtail writes JSON as " JSON_CONVERTER
-                         " does",
+                log_warn("config", "ignoring %s=%s: dbtail writes JSON as " JSON_CONVERTER " does",
                          key, v);
             else
                 log_info("config", "ignoring %s: dbtail has no use for it", key);
@@ -1369,6 +1384,8 @@ int config_validate(const struct config *cfg, struct error *err)
         if (config_get(cfg, key) == NULL)
             rc = error_set(err, "%s: required (transform %s is listed in transforms)", key,
                            transforms.names[t]);
+        else if (t > 0)
+            rc = error_set(err, "transforms: only one " TRANSFORM_UNWRAP " is supported");
     }
     name_list_free(&transforms);
     return rc;
@@ -1390,7 +1407,7 @@ static void reference_row(FILE *out, const char *prefix, const struct key_def *d
         fprintf(out, "%s%s%s | ", quote, d->def, quote);
     else
         fprintf(out, "%s | ", what ? what : "");
-    fputs(d->help, out);
+    fputs((d->flags & KF_REFUSED) ? "Not supported: setting it is an error." : d->help, out);
     if (d->connectors != FOR_ALL)
         fprintf(out, " %s only.", connector_label(d->connectors));
     if (d->type == KT_CHOICE) {
