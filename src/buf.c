@@ -32,11 +32,17 @@ void buf_reset(struct buf *b)
 
 void buf_reserve(struct buf *b, size_t n)
 {
-    if (b->len + n + 1 <= b->cap)
+    if (n >= SIZE_MAX - b->len) {
+        /* No allocation could hold it: the same fate as out of memory (see mem.h). */
+        fprintf(stderr, "dbtail: buffer size overflow (%zu + %zu bytes)\n", b->len, n);
+        abort();
+    }
+    size_t need = b->len + n + 1;
+    if (need <= b->cap)
         return;
     size_t cap = b->cap ? b->cap : 256;
-    while (cap < b->len + n + 1)
-        cap *= 2;
+    while (cap < need)
+        cap = cap > SIZE_MAX / 2 ? need : cap * 2;
     b->data = mem_realloc(b->data, cap);
     b->cap = cap;
 }
@@ -84,43 +90,50 @@ char *buf_take(struct buf *b)
     return data;
 }
 
-/* Length of the valid UTF-8 sequence at s (1-4), or 0 when it is not valid. */
-static size_t utf8_seq_len(const unsigned char *s, size_t avail)
+/*
+ * The UTF-8 sequence at s: its length (1-4) when valid, else minus the length of its "maximal
+ * subpart" (a lead byte and the continuation bytes that fit it before the sequence broke off),
+ * which gets one U+FFFD as Java's decoder and the Unicode standard's practice do.
+ */
+static int utf8_seq(const unsigned char *s, size_t avail)
 {
     unsigned char c = s[0];
-    size_t n;
-    uint32_t cp;
+    int n;
+    unsigned char lo = 0x80, hi = 0xBF; /* allowed range of the second byte */
 
     if (c < 0x80)
         return 1;
     if (c >= 0xC2 && c <= 0xDF) {
         n = 2;
-        cp = c & 0x1F;
     } else if (c >= 0xE0 && c <= 0xEF) {
         n = 3;
-        cp = c & 0x0F;
+        if (c == 0xE0)
+            lo = 0xA0; /* overlong below */
+        else if (c == 0xED)
+            hi = 0x9F; /* surrogates above */
     } else if (c >= 0xF0 && c <= 0xF4) {
         n = 4;
-        cp = c & 0x07;
+        if (c == 0xF0)
+            lo = 0x90;
+        else if (c == 0xF4)
+            hi = 0x8F; /* above U+10FFFF */
     } else {
-        return 0;
+        return -1;
     }
-    if (avail < n)
-        return 0;
-    for (size_t i = 1; i < n; i++) {
-        if ((s[i] & 0xC0) != 0x80)
-            return 0;
-        cp = (cp << 6) | (s[i] & 0x3F);
+    for (int i = 1; i < n; i++) {
+        if ((size_t)i >= avail)
+            return -i;
+        unsigned char min = i == 1 ? lo : 0x80, max = i == 1 ? hi : 0xBF;
+        if (s[i] < min || s[i] > max)
+            return -i;
     }
-    if ((n == 3 && cp < 0x800) || (n == 4 && (cp < 0x10000 || cp > 0x10FFFF)) ||
-        (cp >= 0xD800 && cp <= 0xDFFF))
-        return 0;
     return n;
 }
 
 void buf_json_str(struct buf *b, const char *s, size_t len)
 {
-    static const char hex[] = "0123456789abcdef";
+    /* Upper case, as Jackson writes \u escapes. */
+    static const char hex[] = "0123456789ABCDEF";
     const unsigned char *p = (const unsigned char *)s;
     size_t i = 0;
 
@@ -164,13 +177,13 @@ void buf_json_str(struct buf *b, const char *s, size_t len)
             }
             i++;
         } else {
-            size_t n = utf8_seq_len(p + i, len - i);
-            if (n == 0) {
+            int n = utf8_seq(p + i, len - i);
+            if (n < 0) {
                 buf_append(b, "\xEF\xBF\xBD", 3);
-                i++;
+                i += (size_t)-n;
             } else {
-                buf_append(b, p + i, n);
-                i += n;
+                buf_append(b, p + i, (size_t)n);
+                i += (size_t)n;
             }
         }
     }
@@ -191,10 +204,17 @@ void buf_json_uint(struct buf *b, uint64_t v)
     buf_append(b, tmp, (size_t)n);
 }
 
+/* True when the decimal text reads back as v (as a float when is_float). */
+static int reads_back(const char *text, double v, int is_float)
+{
+    return is_float ? strtof(text, NULL) == (float)v : strtod(text, NULL) == v;
+}
+
 /*
- * Java's Double.toString/Float.toString layout (what Jackson writes): the shortest digits that
- * read back to the same value, in plain notation with at least one fractional digit when
- * 1e-3 <= |v| < 1e7, else as d.dddE±n.
+ * Java's Double.toString/Float.toString (JDK 19+, what Jackson writes): the shortest digits that
+ * read back to the same value, the closest of them to the value; when one digit would do, the
+ * closest of one or two digits (4.9E-324, not 5.0E-324). Plain notation with at least one
+ * fractional digit when 1e-3 <= |v| < 1e7, else d.dddE±n.
  */
 static void put_java_decimal(struct buf *b, double v, int max_digits, int is_float)
 {
@@ -221,7 +241,13 @@ static void put_java_decimal(struct buf *b, double v, int max_digits, int is_flo
     for (int prec = 1; prec <= max_digits; prec++) {
         char tmp[48];
         snprintf(tmp, sizeof tmp, "%.*e", prec - 1, v);
-        int same = is_float ? ((float)strtod(tmp, NULL) == (float)v) : (strtod(tmp, NULL) == v);
+        int same = reads_back(tmp, v, is_float);
+        if (same && prec == 1) {
+            char two[48];
+            snprintf(two, sizeof two, "%.1e", v);
+            if (reads_back(two, v, is_float))
+                memcpy(tmp, two, sizeof tmp);
+        }
         if (same || prec == max_digits) {
             char *e = strchr(tmp, 'e');
             exp10 = atoi(e + 1);

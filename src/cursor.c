@@ -140,13 +140,16 @@ bool cursor_bytes(struct cursor *c, size_t n, const uint8_t **p)
 {
     if (n > cursor_left(c))
         return false;
-    *p = c->data + c->off;
+    /* An empty cursor may have no data at all; NULL + 0 is still undefined in C. */
+    *p = c->data ? c->data + c->off : c->data;
     c->off += n;
     return true;
 }
 
 bool cursor_cstr(struct cursor *c, const char **s, size_t *len)
 {
+    if (cursor_left(c) == 0)
+        return false;
     const uint8_t *start = c->data + c->off;
     const uint8_t *nul = memchr(start, '\0', cursor_left(c));
     if (nul == NULL)

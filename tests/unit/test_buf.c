@@ -1,0 +1,322 @@
+/*
+ * Unit tests of src/buf.c (growth, JSON strings, numbers as Java/Jackson print them, base64) and
+ * src/cursor.c (every read at and past the end).
+ */
+#include <float.h>
+#include <math.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../../src/buf.h"
+#include "../../src/cursor.h"
+#include "unit.h"
+
+static struct buf out;
+
+static const char *json_str(const char *s, size_t len)
+{
+    buf_reset(&out);
+    buf_json_str(&out, s, len);
+    return out.data;
+}
+
+static const char *dbl(double v)
+{
+    buf_reset(&out);
+    buf_json_double(&out, v);
+    return out.data;
+}
+
+static const char *flt(float v)
+{
+    buf_reset(&out);
+    buf_json_float(&out, v);
+    return out.data;
+}
+
+static const char *b64(const char *s, size_t len)
+{
+    buf_reset(&out);
+    buf_json_base64(&out, s, len);
+    return out.data;
+}
+
+static void test_growth(void)
+{
+    struct buf b;
+    buf_init(&b);
+    CHECK(b.data == NULL && b.len == 0);
+    for (int i = 0; i < 1000; i++)
+        buf_puts(&b, "0123456789");
+    CHECK_INT(b.len, 10000);
+    CHECK(b.cap > b.len);
+    CHECK_INT(b.data[b.len], '\0');
+    CHECK(memcmp(b.data + 9990, "0123456789", 10) == 0);
+
+    size_t cap = b.cap;
+    buf_reset(&b);
+    CHECK_INT(b.len, 0);
+    CHECK_STR(b.data, "");
+    CHECK_INT(b.cap, cap);
+
+    buf_putc(&b, 'x');
+    buf_append(&b, "\0y", 2);
+    CHECK_INT(b.len, 3);
+    CHECK(memcmp(b.data, "x\0y", 4) == 0);
+
+    buf_reset(&b);
+    char big[600];
+    memset(big, 'a', sizeof big - 1);
+    big[sizeof big - 1] = '\0';
+    buf_printf(&b, "<%s|%d>", big, 42);
+    CHECK_INT(b.len, 599 + 5);
+    CHECK(strcmp(b.data + 600, "|42>") == 0);
+
+    char *taken = buf_take(&b);
+    CHECK(taken[0] == '<');
+    CHECK(b.data == NULL && b.len == 0 && b.cap == 0);
+    free(taken);
+
+    char *empty = buf_take(&b);
+    CHECK_STR(empty, "");
+    free(empty);
+    buf_free(&b);
+}
+
+static void test_json_string_escapes(void)
+{
+    CHECK_STR(json_str("plain", 5), "\"plain\"");
+    CHECK_STR(json_str("", 0), "\"\"");
+    CHECK_STR(json_str("a\"b\\c/d", 7), "\"a\\\"b\\\\c/d\"");
+    CHECK_STR(json_str("\n\r\t\b\f", 5), "\"\\n\\r\\t\\b\\f\"");
+    /* Other control characters as Jackson writes them: \u00XX in upper case. */
+    CHECK_STR(json_str("\x01\x1f\x1b", 3), "\"\\u0001\\u001F\\u001B\"");
+    CHECK_STR(json_str("a\0b", 3), "\"a\\u0000b\"");
+    CHECK_STR(json_str("\x7f", 1), "\"\x7f\"");
+    CHECK_STR(json_str("abcdef", 3), "\"abc\"");
+}
+
+static void test_json_string_utf8(void)
+{
+    /* Valid sequences of every length pass through. */
+    CHECK_STR(json_str("\xc3\xa9\xe2\x82\xac\xf0\x9f\x98\x80\xf4\x8f\xbf\xbf", 13),
+              "\"\xc3\xa9\xe2\x82\xac\xf0\x9f\x98\x80\xf4\x8f\xbf\xbf\"");
+    CHECK_STR(json_str("\xed\x9f\xbf\xee\x80\x80", 6), "\"\xed\x9f\xbf\xee\x80\x80\"");
+
+#define FFFD "\xef\xbf\xbd"
+    CHECK_STR(json_str("a\x80z", 3), "\"a" FFFD "z\"");
+    CHECK_STR(json_str("\xff\xfe", 2), "\"" FFFD FFFD "\"");
+    CHECK_STR(json_str("end\xc3", 4), "\"end" FFFD "\"");
+    /* A sequence broken off counts once (its maximal subpart), as Java's decoder does. */
+    CHECK_STR(json_str("\xe2\x82" "A", 3), "\"" FFFD "A\"");
+    CHECK_STR(json_str("\xf0\x9f\x98x", 4), "\"" FFFD "x\"");
+    CHECK_STR(json_str("\xf0\x9f\x98", 3), "\"" FFFD "\"");
+    /* Overlong forms, surrogates and code points past U+10FFFF: every byte is replaced. */
+    CHECK_STR(json_str("\xc0\x80", 2), "\"" FFFD FFFD "\"");
+    CHECK_STR(json_str("\xe0\x80\xaf", 3), "\"" FFFD FFFD FFFD "\"");
+    CHECK_STR(json_str("\xed\xa0\x80", 3), "\"" FFFD FFFD FFFD "\"");
+    CHECK_STR(json_str("\xf4\x90\x80\x80", 4), "\"" FFFD FFFD FFFD FFFD "\"");
+    CHECK_STR(json_str("\xf5\x80", 2), "\"" FFFD FFFD "\"");
+#undef FFFD
+}
+
+static void test_json_integers(void)
+{
+    buf_reset(&out);
+    buf_json_int(&out, INT64_MIN);
+    buf_putc(&out, ' ');
+    buf_json_int(&out, -1);
+    buf_putc(&out, ' ');
+    buf_json_uint(&out, UINT64_MAX);
+    CHECK_STR(out.data, "-9223372036854775808 -1 18446744073709551615");
+}
+
+static void test_java_double(void)
+{
+    CHECK_STR(dbl(1.0), "1.0");
+    CHECK_STR(dbl(100.0), "100.0");
+    CHECK_STR(dbl(0.5), "0.5");
+    CHECK_STR(dbl(-1.5), "-1.5");
+    CHECK_STR(dbl(0.001), "0.001");
+    CHECK_STR(dbl(123456.789), "123456.789");
+    CHECK_STR(dbl(9999999.0), "9999999.0");
+    CHECK_STR(dbl(1.0e7), "1.0E7");
+    CHECK_STR(dbl(12345678.9), "1.23456789E7");
+    CHECK_STR(dbl(1.234e-5), "1.234E-5");
+    CHECK_STR(dbl(1.0e-4), "1.0E-4");
+    CHECK_STR(dbl(9.99e-4), "9.99E-4");
+    CHECK_STR(dbl(1.0e21), "1.0E21");
+    CHECK_STR(dbl(0.1 + 0.2), "0.30000000000000004");
+    CHECK_STR(dbl(DBL_MAX), "1.7976931348623157E308");
+    CHECK_STR(dbl(DBL_MIN), "2.2250738585072014E-308");
+    /* One digit would read back, but two are closer: Java prints 4.9E-324. */
+    CHECK_STR(dbl(4.9e-324), "4.9E-324");
+    CHECK_STR(dbl(0.0), "0.0");
+    CHECK_STR(dbl(-0.0), "-0.0");
+    CHECK_STR(dbl(NAN), "\"NaN\"");
+    CHECK_STR(dbl(INFINITY), "\"Infinity\"");
+    CHECK_STR(dbl(-INFINITY), "\"-Infinity\"");
+}
+
+static void test_java_float(void)
+{
+    CHECK_STR(flt(0.1f), "0.1");
+    CHECK_STR(flt(1.0f), "1.0");
+    CHECK_STR(flt(1.1f), "1.1");
+    CHECK_STR(flt(3.14159f), "3.14159");
+    CHECK_STR(flt(-2.5f), "-2.5");
+    CHECK_STR(flt(16777216.0f), "1.6777216E7");
+    CHECK_STR(flt(1.0e-5f), "1.0E-5");
+    CHECK_STR(flt(FLT_MAX), "3.4028235E38");
+    CHECK_STR(flt(1.4e-45f), "1.4E-45");
+    CHECK_STR(flt(-0.0f), "-0.0");
+    CHECK_STR(flt(NAN), "\"NaN\"");
+    CHECK_STR(flt(-INFINITY), "\"-Infinity\"");
+}
+
+static void test_base64(void)
+{
+    CHECK_STR(b64("", 0), "\"\"");
+    CHECK_STR(b64("f", 1), "\"Zg==\"");
+    CHECK_STR(b64("fo", 2), "\"Zm8=\"");
+    CHECK_STR(b64("foo", 3), "\"Zm9v\"");
+    CHECK_STR(b64("foob", 4), "\"Zm9vYg==\"");
+    CHECK_STR(b64("fooba", 5), "\"Zm9vYmE=\"");
+    CHECK_STR(b64("foobar", 6), "\"Zm9vYmFy\"");
+    CHECK_STR(b64("\xff\xfe\x00", 3), "\"//4A\"");
+    CHECK_STR(b64("\xfb\xff", 2), "\"+/8=\"");
+}
+
+static void test_cursor_reads(void)
+{
+    static const uint8_t data[] = {0x01, 0x02, 0x03, 0x04, 0x05, 0x06, 0x07, 0x08, 0x09};
+    struct cursor c;
+    uint8_t u8;
+    uint16_t u16;
+    uint32_t u32;
+    uint64_t u64;
+
+    cursor_init(&c, data, sizeof data);
+    CHECK_INT(cursor_left(&c), 9);
+    CHECK(cursor_u8(&c, &u8) && u8 == 0x01);
+    CHECK(cursor_u16le(&c, &u16) && u16 == 0x0302);
+    CHECK(cursor_u24le(&c, &u32) && u32 == 0x060504);
+    CHECK(cursor_u16be(&c, &u16) && u16 == 0x0708);
+    CHECK_INT(c.off, 8);
+    CHECK(!cursor_u16le(&c, &u16));
+    CHECK(!cursor_u16be(&c, &u16));
+    CHECK_INT(c.off, 8);
+    CHECK(cursor_u8(&c, &u8) && u8 == 0x09);
+    CHECK(!cursor_u8(&c, &u8));
+    CHECK_INT(cursor_left(&c), 0);
+
+    cursor_init(&c, data, 8);
+    CHECK(cursor_u64le(&c, &u64) && u64 == 0x0807060504030201ULL);
+    cursor_init(&c, data, 8);
+    CHECK(cursor_u64be(&c, &u64) && u64 == 0x0102030405060708ULL);
+    cursor_init(&c, data, 7);
+    CHECK(!cursor_u64le(&c, &u64) && !cursor_u64be(&c, &u64));
+    CHECK(cursor_u48le(&c, &u64) && u64 == 0x060504030201ULL);
+    cursor_init(&c, data, 3);
+    CHECK(!cursor_u32le(&c, &u32) && !cursor_u32be(&c, &u32) && c.off == 0);
+    CHECK(!cursor_uintle(&c, 0, &u64) && !cursor_uintle(&c, 9, &u64));
+    CHECK(cursor_uintle(&c, 3, &u64) && u64 == 0x030201);
+}
+
+static void test_cursor_skip_bytes(void)
+{
+    static const uint8_t data[] = "abcdef";
+    struct cursor c;
+    const uint8_t *p;
+
+    cursor_init(&c, data, 6);
+    CHECK(!cursor_skip(&c, 7));
+    CHECK(cursor_skip(&c, 2));
+    CHECK(!cursor_bytes(&c, 5, &p));
+    CHECK(cursor_bytes(&c, 4, &p) && memcmp(p, "cdef", 4) == 0);
+    CHECK(cursor_bytes(&c, 0, &p));
+    CHECK(!cursor_skip(&c, 1));
+    CHECK(!cursor_skip(&c, SIZE_MAX));
+
+    /* An empty cursor without data answers every read with false and no crash. */
+    cursor_init(&c, NULL, 0);
+    const char *s;
+    size_t len;
+    uint8_t u8;
+    CHECK(!cursor_u8(&c, &u8));
+    CHECK(!cursor_cstr(&c, &s, &len));
+    CHECK(cursor_bytes(&c, 0, &p));
+    CHECK(!cursor_bytes(&c, 1, &p));
+}
+
+static void test_cursor_cstr(void)
+{
+    static const uint8_t data[] = {'a', 'b', 0, 0, 'x', 'y'};
+    struct cursor c;
+    const char *s;
+    size_t len;
+
+    cursor_init(&c, data, sizeof data);
+    CHECK(cursor_cstr(&c, &s, &len) && len == 2 && memcmp(s, "ab", 2) == 0);
+    CHECK_INT(c.off, 3);
+    CHECK(cursor_cstr(&c, &s, &len) && len == 0);
+    CHECK_INT(c.off, 4);
+    /* "xy" has no terminator inside the data. */
+    CHECK(!cursor_cstr(&c, &s, &len));
+    CHECK_INT(c.off, 4);
+}
+
+static void test_cursor_lenenc(void)
+{
+    struct cursor c;
+    uint64_t v;
+    static const uint8_t one[] = {0xFA};
+    static const uint8_t two[] = {0xFC, 0x34, 0x12};
+    static const uint8_t three[] = {0xFD, 0x56, 0x34, 0x12};
+    static const uint8_t eight[] = {0xFE, 1, 2, 3, 4, 5, 6, 7, 8};
+    static const uint8_t null_marker[] = {0xFB};
+    static const uint8_t err_marker[] = {0xFF, 0, 0};
+    static const uint8_t short_two[] = {0xFC, 0x34};
+    static const uint8_t short_eight[] = {0xFE, 1, 2, 3, 4, 5, 6, 7};
+
+    cursor_init(&c, one, sizeof one);
+    CHECK(cursor_lenenc(&c, &v) && v == 250);
+    cursor_init(&c, two, sizeof two);
+    CHECK(cursor_lenenc(&c, &v) && v == 0x1234 && c.off == 3);
+    cursor_init(&c, three, sizeof three);
+    CHECK(cursor_lenenc(&c, &v) && v == 0x123456 && c.off == 4);
+    cursor_init(&c, eight, sizeof eight);
+    CHECK(cursor_lenenc(&c, &v) && v == 0x0807060504030201ULL && c.off == 9);
+    cursor_init(&c, null_marker, sizeof null_marker);
+    CHECK(!cursor_lenenc(&c, &v));
+    cursor_init(&c, err_marker, sizeof err_marker);
+    CHECK(!cursor_lenenc(&c, &v));
+    cursor_init(&c, short_two, sizeof short_two);
+    CHECK(!cursor_lenenc(&c, &v));
+    cursor_init(&c, short_eight, sizeof short_eight);
+    CHECK(!cursor_lenenc(&c, &v));
+    cursor_init(&c, NULL, 0);
+    CHECK(!cursor_lenenc(&c, &v));
+}
+
+int main(int argc, char **argv)
+{
+    static const struct unit_case cases[] = {
+        {"growth, reset, take, printf", test_growth},
+        {"json string escapes", test_json_string_escapes},
+        {"json string utf-8 and replacement", test_json_string_utf8},
+        {"json integers", test_json_integers},
+        {"doubles as Java prints them", test_java_double},
+        {"floats as Java prints them", test_java_float},
+        {"base64", test_base64},
+        {"cursor integer reads and bounds", test_cursor_reads},
+        {"cursor skip and bytes", test_cursor_skip_bytes},
+        {"cursor NUL-terminated strings", test_cursor_cstr},
+        {"cursor length-encoded integers", test_cursor_lenenc},
+        {NULL, NULL},
+    };
+    int rc = unit_main("buf", cases, argc, argv);
+    buf_free(&out);
+    return rc;
+}
