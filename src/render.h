@@ -15,6 +15,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "config.h"
 #include "error.h"
@@ -29,7 +30,8 @@ struct render_record {
     size_t key_len;
     const char *value; /* JSON text, NULL for a tombstone */
     size_t value_len;
-    /* Kafka headers (e.g. __debezium.newkey, ExtractNewRecordState add.headers); may be 0. */
+    /* Kafka headers (e.g. __debezium.newkey, ExtractNewRecordState add.headers); may be 0.
+     * A header value is NULL when the header has no value (a null field). */
     size_t nheaders;
     const char *const *header_names;
     const char *const *header_values;
@@ -45,6 +47,12 @@ void render_free(struct render *r);
  * returns the first negative emit result, or 0. COMMIT events produce none. */
 DBT_MUSTCHECK int render_event(const struct render *r, const struct event *ev, render_emit_fn emit,
                                void *ctx, struct error *err);
+
+/** Replaces the clock that stamps records with their processing time (envelope ts_ms, ts_us,
+ * ts_ns; heartbeat ts_ms): now_ns returns nanoseconds since the epoch; NULL restores the real
+ * clock. For tests; call before rendering starts. The environment variable
+ * DBTAIL_FIXED_NOW_MS, when set at render_new, pins the clock the same way. */
+void render_set_clock(struct render *r, int64_t (*now_ns)(void *ctx), void *ctx);
 
 /** The topic of the table ("<topic.prefix>.<db|schema>.<table>") into out (NUL-terminated). */
 void render_topic(const struct render *r, const struct schema_table *t, char *out, size_t outlen);
