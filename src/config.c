@@ -1025,10 +1025,6 @@ static int props_line(struct config *cfg, struct props_state *ps, const char *li
         error_set(err, "%sempty key", where);
         goto out;
     }
-    if (strlen(key.data) != key.len || strlen(value.data) != value.len) {
-        error_set(err, "%sNUL byte in line", where);
-        goto out;
-    }
     int m = map_server_key(ps, where, key.data, value.data, &mapped, err);
     if (m < 0)
         goto out;

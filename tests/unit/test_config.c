@@ -31,8 +31,8 @@
 
 static char temp_path[64];
 
-/* Writes text to a new temp file whose name is left in temp_path. */
-static const char *write_temp(const char *text)
+/* Writes len bytes to a new temp file whose name is left in temp_path. */
+static const char *write_temp_bytes(const char *text, size_t len)
 {
     snprintf(temp_path, sizeof temp_path, "/tmp/dbtail-test-config-XXXXXX");
     int fd = mkstemp(temp_path);
@@ -40,11 +40,15 @@ static const char *write_temp(const char *text)
         unit_fail(__FILE__, __LINE__, "mkstemp: %s", strerror(errno));
         return temp_path;
     }
-    size_t len = strlen(text);
     if (write(fd, text, len) != (ssize_t)len)
         unit_fail(__FILE__, __LINE__, "write: %s", strerror(errno));
     close(fd);
     return temp_path;
+}
+
+static const char *write_temp(const char *text)
+{
+    return write_temp_bytes(text, strlen(text));
 }
 
 /* Loads text through a temp file; the file is removed again. */
@@ -372,6 +376,11 @@ static void test_properties_errors(void)
     /* The line of a continued logical line is the line it starts on. */
     CHECK_INT(load_text("a=\\\n  b\nc=one \\\n two \\uZZZZ\n", &cfg, &err), -1);
     CHECK_STR(msg_of(&err), "FILE:3: malformed \\uXXXX escape");
+
+    const char *path = write_temp_bytes("a=b\0c\n", 6);
+    CHECK_INT(config_load(path, &cfg, &err), -1);
+    CHECK_STR(msg_of(&err), "FILE: NUL byte in a properties file");
+    unlink(path);
 }
 
 static void test_debezium_server(void)
