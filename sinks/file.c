@@ -28,7 +28,7 @@ struct file_sink {
     const struct render *render;
     char *path;         /* as configured; "-" is standard output */
     int fd;
-    bool regular;       /* a regular file: can be synced and cut back */
+    bool regular;       /* a regular file other than stdout: synced and cut back */
     struct buf pending; /* lines not yet written */
     int64_t durable;    /* file length after the last successful flush */
 };
@@ -268,7 +268,8 @@ int sink_file_new(const struct config *cfg, const struct render *rd, const json_
         file_free(&fs->base);
         return rc;
     }
-    fs->regular = S_ISREG(st.st_mode);
+    /* Standard output may point at a different file on the next run: never cut it back. */
+    fs->regular = S_ISREG(st.st_mode) && strcmp(path, "-") != 0;
     fs->durable = fs->regular ? (int64_t)st.st_size : 0;
 
     if (saved && file_restore(fs, saved, err) < 0) {
