@@ -146,12 +146,6 @@ static int attempt_open(struct pipeline *p, struct error *err)
         return -1;
     if (p->factory->reader_new(p->cfg, p->mode, &p->rd, err) < 0)
         goto out;
-    p->sinks = mem_calloc(p->ntypes, sizeof *p->sinks);
-    for (size_t i = 0; i < p->ntypes; i++) {
-        const json_t *saved = st && st->sinks ? json_object_get(st->sinks, p->types[i]) : NULL;
-        if (p->factory->sink_new(p->types[i], p->cfg, p->render, saved, &p->sinks[i], err) < 0)
-            goto out;
-    }
     if (p->rd->ops->start(p->rd, st ? st->position : NULL, st ? st->schemas : NULL, err) < 0)
         goto out;
     p->identity = p->rd->ops->identity(p->rd);
@@ -159,9 +153,16 @@ static int attempt_open(struct pipeline *p, struct error *err)
         error_set(err, "%s reader gave no source identity", p->rd->ops->name);
         goto out;
     }
-    if (st) {
-        if (state_check_source(st, p->identity, p->state_path, err) < 0)
+    /* Before any sink restores (a file sink cuts its file back) from a foreign checkpoint. */
+    if (st && state_check_source(st, p->identity, p->state_path, err) < 0)
+        goto out;
+    p->sinks = mem_calloc(p->ntypes, sizeof *p->sinks);
+    for (size_t i = 0; i < p->ntypes; i++) {
+        const json_t *saved = st && st->sinks ? json_object_get(st->sinks, p->types[i]) : NULL;
+        if (p->factory->sink_new(p->types[i], p->cfg, p->render, saved, &p->sinks[i], err) < 0)
             goto out;
+    }
+    if (st) {
         p->durable = json_incref(st->position);
         p->received = json_incref(st->position);
         char *pos = position_text(st->position);
