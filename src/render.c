@@ -114,6 +114,14 @@ struct colplan {
     int frac;            /* ZonedTimestamp: exact fraction digits, 0 = as few as needed */
     int scale;           /* Decimal scale */
     struct colplan *elem; /* owned: ARRAY items */
+    char *label;          /* owned: the member name as JSON, with its colon ("id":) */
+    size_t label_len;
+};
+
+/* A JSON text built once and appended as is. */
+struct piece {
+    char *text; /* owned */
+    size_t len;
 };
 
 struct tcache {
@@ -128,6 +136,7 @@ struct tcache {
     char *env_schema;               /* owned envelope schema */
     char *flat_schema;              /* owned ExtractNewRecordState value schema */
     char *row_schema;               /* owned plain "<topic>.Value" schema (unwrap tombstone) */
+    struct piece src_db, src_schema, src_table; /* source.db/schema/table values as JSON */
     struct tcache *next;
 };
 
@@ -160,9 +169,79 @@ struct render {
     size_t nheaders;
     int64_t (*now_ns)(void *ctx);
     void *now_ctx;
+    struct piece src_head[3]; /* by connector: {"version":..,"connector":..,"name":..,"ts_ms": */
     pthread_mutex_t lock; /* guards the cache: sinks may render from their own threads */
     struct tcache *buckets[CACHE_BUCKETS];
 };
+
+/* ---- number text ---------------------------------------------------------------------- */
+
+/* A string literal without strlen at run time. */
+#define PUT_LIT(b, lit) buf_append((b), "" lit, sizeof(lit) - 1)
+
+/* Decimal integers without printf, which dominated the cost of a record. */
+static void put_u64(struct buf *b, uint64_t v)
+{
+    static const char pairs[] = "00010203040506070809101112131415161718192021222324252627282930"
+                                "31323334353637383940414243444546474849505152535455565758596061"
+                                "6263646566676869707172737475767778798081828384858687888990919293"
+                                "949596979899";
+    char tmp[24];
+    char *p = tmp + sizeof tmp;
+    while (v >= 100) {
+        unsigned k = (unsigned)(v % 100) * 2;
+        v /= 100;
+        *--p = pairs[k + 1];
+        *--p = pairs[k];
+    }
+    if (v >= 10) {
+        *--p = pairs[v * 2 + 1];
+        *--p = pairs[v * 2];
+    } else {
+        *--p = (char)('0' + v);
+    }
+    buf_append(b, p, (size_t)(tmp + sizeof tmp - p));
+}
+
+static void put_i64(struct buf *b, int64_t v)
+{
+    if (v < 0) {
+        buf_putc(b, '-');
+        put_u64(b, (uint64_t)0 - (uint64_t)v);
+    } else {
+        put_u64(b, (uint64_t)v);
+    }
+}
+
+/* v as exactly `width` digits (v < 10^width). */
+static void put_digits(struct buf *b, uint64_t v, int width)
+{
+    char tmp[20];
+    for (int i = width - 1; i >= 0; i--) {
+        tmp[i] = (char)('0' + v % 10);
+        v /= 10;
+    }
+    buf_append(b, tmp, (size_t)width);
+}
+
+static struct piece piece_json_str(const char *s)
+{
+    struct buf b;
+    struct piece p;
+    buf_init(&b);
+    if (s)
+        buf_json_str(&b, s, strlen(s));
+    else
+        PUT_LIT(&b, "null");
+    p.len = b.len;
+    p.text = buf_take(&b);
+    return p;
+}
+
+static void put_piece(struct buf *b, const struct piece *p)
+{
+    buf_append(b, p->text, p->len);
+}
 
 /* ---- clock ---------------------------------------------------------------------------- */
 
@@ -480,6 +559,17 @@ int render_new(const struct config *cfg, struct render **out, struct error *err)
     if (config_required(cfg, "topic.prefix", &prefix, err) < 0)
         goto fail;
     r->prefix = mem_strdup(prefix);
+    for (int conn = EVENT_POSTGRESQL; conn <= EVENT_MARIADB; conn++) {
+        struct buf h;
+        buf_init(&h);
+        buf_puts(&h, "{\"version\":\"" RENDER_DEBEZIUM_VERSION "\",\"connector\":\"");
+        buf_puts(&h, event_connector_name((enum event_connector)conn));
+        PUT_LIT(&h, "\",\"name\":");
+        buf_json_str(&h, prefix, strlen(prefix));
+        PUT_LIT(&h, ",\"ts_ms\":");
+        r->src_head[conn].len = h.len;
+        r->src_head[conn].text = buf_take(&h);
+    }
     r->heartbeat_prefix = mem_strdup(config_str(cfg, "topic.heartbeat.prefix",
                                                 "__debezium-heartbeat"));
     r->placeholder = mem_strdup(config_str(cfg, "unavailable.value.placeholder",
@@ -550,6 +640,7 @@ fail:
 static void plan_clear(struct colplan *p)
 {
     free(p->params);
+    free(p->label);
     if (p->elem) {
         plan_clear(p->elem);
         free(p->elem);
@@ -569,6 +660,9 @@ static void tcache_free(struct tcache *c)
     free(c->env_schema);
     free(c->flat_schema);
     free(c->row_schema);
+    free(c->src_db.text);
+    free(c->src_schema.text);
+    free(c->src_table.text);
     free(c);
 }
 
@@ -586,6 +680,8 @@ void render_free(struct render *r)
     }
     if (r->now_ns == fixed_now_ns)
         free(r->now_ctx);
+    for (int conn = EVENT_POSTGRESQL; conn <= EVENT_MARIADB; conn++)
+        free(r->src_head[conn].text);
     free(r->prefix);
     free(r->heartbeat_prefix);
     free(r->placeholder);
@@ -659,7 +755,7 @@ static char *params_allowed(const struct schema_column *c)
             buf_putc(&list, ',');
         buf_puts(&list, c->enum_values[i]);
     }
-    buf_puts(&b, "{\"allowed\":");
+    PUT_LIT(&b, "{\"allowed\":");
     buf_json_str(&b, list.data ? list.data : "", list.len);
     buf_putc(&b, '}');
     buf_free(&list);
@@ -879,19 +975,19 @@ static void put_schema_tail(struct buf *b, const struct colplan *p, bool optiona
 {
     buf_puts(b, optional ? ",\"optional\":true" : ",\"optional\":false");
     if (p->lname) {
-        buf_puts(b, ",\"name\":\"");
+        PUT_LIT(b, ",\"name\":\"");
         buf_puts(b, p->lname);
         buf_putc(b, '"');
     }
     if (p->version)
         buf_printf(b, ",\"version\":%d", p->version);
     if (p->doc) {
-        buf_puts(b, ",\"doc\":\"");
+        PUT_LIT(b, ",\"doc\":\"");
         buf_puts(b, p->doc);
         buf_putc(b, '"');
     }
     if (p->params) {
-        buf_puts(b, ",\"parameters\":");
+        PUT_LIT(b, ",\"parameters\":");
         buf_puts(b, p->params);
     }
 }
@@ -900,7 +996,7 @@ static void put_schema_tail(struct buf *b, const struct colplan *p, bool optiona
 static void put_col_schema(struct buf *b, const struct colplan *p, bool optional,
                            const char *field)
 {
-    buf_puts(b, "{\"type\":\"");
+    PUT_LIT(b, "{\"type\":\"");
     buf_puts(b, p->type);
     buf_putc(b, '"');
     if (p->enc == ENC_DEC_VARIABLE) {
@@ -912,12 +1008,12 @@ static void put_col_schema(struct buf *b, const struct colplan *p, bool optional
         /* Geometry.builder() is optional itself; a NOT NULL column does not undo it. */
         optional = true;
     } else if (p->enc == ENC_ARRAY) {
-        buf_puts(b, ",\"items\":");
+        PUT_LIT(b, ",\"items\":");
         put_col_schema(b, p->elem, true, NULL);
     }
     put_schema_tail(b, p, optional);
     if (field) {
-        buf_puts(b, ",\"field\":");
+        PUT_LIT(b, ",\"field\":");
         buf_json_str(b, field, strlen(field));
     }
     buf_putc(b, '}');
@@ -925,7 +1021,7 @@ static void put_col_schema(struct buf *b, const struct colplan *p, bool optional
 
 static void put_row_fields(struct buf *b, const struct tcache *c, const size_t *idx, size_t n)
 {
-    buf_puts(b, "\"fields\":[");
+    PUT_LIT(b, "\"fields\":[");
     for (size_t k = 0; k < n; k++) {
         size_t i = idx ? idx[k] : k;
         if (k)
@@ -949,7 +1045,7 @@ static void put_str_field(struct buf *b, const char *type, bool optional, const 
 /* The fields of the connector's source struct (without the braces of the struct). */
 static void put_source_fields(struct buf *b, enum event_connector conn)
 {
-    buf_puts(b, "\"fields\":[");
+    PUT_LIT(b, "\"fields\":[");
     put_str_field(b, "string", false, "version");
     buf_putc(b, ',');
     put_str_field(b, "string", false, "connector");
@@ -998,7 +1094,7 @@ static void put_source_fields(struct buf *b, enum event_connector conn)
 
 static void put_source_schema(struct buf *b, enum event_connector conn)
 {
-    buf_puts(b, "{\"type\":\"struct\",");
+    PUT_LIT(b, "{\"type\":\"struct\",");
     put_source_fields(b, conn);
     buf_printf(b, ",\"optional\":false,\"name\":\"io.debezium.connector.%s.Source\","
                   "\"version\":1,\"field\":\"source\"}",
@@ -1007,7 +1103,7 @@ static void put_source_schema(struct buf *b, enum event_connector conn)
 
 static void put_name(struct buf *b, const char *topic, const char *suffix)
 {
-    buf_puts(b, ",\"name\":\"");
+    PUT_LIT(b, ",\"name\":\"");
     buf_puts(b, topic);
     buf_puts(b, suffix);
     buf_putc(b, '"');
@@ -1020,19 +1116,19 @@ static void build_schemas(const struct render *r, struct tcache *c)
 
     buf_init(&b);
     if (c->nkeys) {
-        buf_puts(&b, "{\"type\":\"struct\",");
+        PUT_LIT(&b, "{\"type\":\"struct\",");
         put_row_fields(&b, c, c->keys, c->nkeys);
-        buf_puts(&b, ",\"optional\":false");
+        PUT_LIT(&b, ",\"optional\":false");
         put_name(&b, c->topic, ".Key");
         buf_putc(&b, '}');
         c->key_schema = buf_take(&b);
     }
 
-    buf_puts(&b, "{\"type\":\"struct\",\"fields\":[");
+    PUT_LIT(&b, "{\"type\":\"struct\",\"fields\":[");
     for (int i = 0; i < 2; i++) {
-        buf_puts(&b, "{\"type\":\"struct\",");
+        PUT_LIT(&b, "{\"type\":\"struct\",");
         put_row_fields(&b, c, NULL, ncols);
-        buf_puts(&b, ",\"optional\":true");
+        PUT_LIT(&b, ",\"optional\":true");
         put_name(&b, c->topic, ".Value");
         buf_puts(&b, i == 0 ? ",\"field\":\"before\"}," : ",\"field\":\"after\"},");
     }
@@ -1049,21 +1145,21 @@ static void build_schemas(const struct render *r, struct tcache *c)
                  "{\"type\":\"int64\",\"optional\":true,\"field\":\"ts_ns\"}]"
                  ",\"optional\":false");
     put_name(&b, c->topic, ".Envelope");
-    buf_puts(&b, ",\"version\":2}");
+    PUT_LIT(&b, ",\"version\":2}");
     c->env_schema = buf_take(&b);
 
     if (!r->unwrap)
         return;
-    buf_puts(&b, "{\"type\":\"struct\",");
+    PUT_LIT(&b, "{\"type\":\"struct\",");
     put_row_fields(&b, c, NULL, ncols);
-    buf_puts(&b, ",\"optional\":true");
+    PUT_LIT(&b, ",\"optional\":true");
     put_name(&b, c->topic, ".Value");
     buf_putc(&b, '}');
     c->row_schema = buf_take(&b);
 
     bool rewrite = r->udel == UNWRAP_REWRITE || r->udel == UNWRAP_REWRITE_WITH_TOMBSTONE ||
                    (r->udel == UNWRAP_LEGACY && r->legacy == LEGACY_REWRITE);
-    buf_puts(&b, "{\"type\":\"struct\",");
+    PUT_LIT(&b, "{\"type\":\"struct\",");
     put_row_fields(&b, c, NULL, ncols);
     b.len--; /* reopen the field list */
     for (size_t i = 0; i < r->nfields; i++) {
@@ -1108,12 +1204,12 @@ static void build_schemas(const struct render *r, struct tcache *c)
         } else {
             buf_printf(&b, "{\"type\":\"%s\",\"optional\":true", type);
         }
-        buf_puts(&b, ",\"field\":");
+        PUT_LIT(&b, ",\"field\":");
         buf_json_str(&b, f->newname, strlen(f->newname));
         buf_putc(&b, '}');
     }
     if (rewrite)
-        buf_puts(&b, ",{\"type\":\"string\",\"optional\":true,\"field\":\"__deleted\"}");
+        PUT_LIT(&b, ",{\"type\":\"string\",\"optional\":true,\"field\":\"__deleted\"}");
     buf_putc(&b, ']');
     buf_puts(&b, r->nfields || rewrite ? ",\"optional\":false" : ",\"optional\":true");
     put_name(&b, c->topic, ".Value");
@@ -1181,8 +1277,17 @@ static const struct tcache *table_cache(const struct render *rc, const struct sc
         render_topic(r, t, topic, sizeof topic);
         c->topic = mem_strdup(topic);
         c->plans = mem_calloc(t->ncols ? t->ncols : 1, sizeof *c->plans);
-        for (size_t i = 0; i < t->ncols; i++)
+        for (size_t i = 0; i < t->ncols; i++) {
+            struct piece label = piece_json_str(c->copy->cols[i].name);
             plan_column(r, conn, &c->copy->cols[i], c->copy->cols[i].kind, &c->plans[i]);
+            c->plans[i].label = mem_realloc(label.text, label.len + 2);
+            c->plans[i].label[label.len] = ':';
+            c->plans[i].label[label.len + 1] = '\0';
+            c->plans[i].label_len = label.len + 1;
+        }
+        c->src_db = piece_json_str(t->db ? t->db : "");
+        c->src_schema = piece_json_str(t->schema ? t->schema : "");
+        c->src_table = piece_json_str(t->name ? t->name : "");
         choose_keys(r, c);
         build_schemas(r, c);
         c->next = r->buckets[bucket];
@@ -1220,13 +1325,22 @@ static void put_iso_date(struct buf *b, int64_t days)
     int64_t y;
     unsigned m, d;
     civil_from_days(days, &y, &m, &d);
-    if (y > 9999)
-        buf_printf(b, "+%" PRId64, y);
-    else if (y < 0)
-        buf_printf(b, "-%04" PRId64, -y);
-    else
-        buf_printf(b, "%04" PRId64, y);
-    buf_printf(b, "-%02u-%02u", m, d);
+    if (y > 9999) {
+        buf_putc(b, '+');
+        put_i64(b, y);
+    } else if (y < 0) {
+        buf_putc(b, '-');
+        if (-y > 9999)
+            put_i64(b, -y);
+        else
+            put_digits(b, (uint64_t)-y, 4);
+    } else {
+        put_digits(b, (uint64_t)y, 4);
+    }
+    buf_putc(b, '-');
+    put_digits(b, m, 2);
+    buf_putc(b, '-');
+    put_digits(b, d, 2);
 }
 
 /* HH:MM:SS then the fraction: `frac` digits exactly, or (0) as few as the value needs. */
@@ -1234,9 +1348,17 @@ static void put_iso_time(struct buf *b, int64_t micros_of_day, int frac)
 {
     int64_t s = micros_of_day / 1000000;
     int64_t us = micros_of_day % 1000000;
-    char digits[32];
-    buf_printf(b, "%02d:%02d:%02d", (int)(s / 3600), (int)(s / 60 % 60), (int)(s % 60));
-    snprintf(digits, sizeof digits, "%06" PRId64 "000", us);
+    char digits[9];
+    put_digits(b, (uint64_t)(s / 3600), 2);
+    buf_putc(b, ':');
+    put_digits(b, (uint64_t)(s / 60 % 60), 2);
+    buf_putc(b, ':');
+    put_digits(b, (uint64_t)(s % 60), 2);
+    for (int i = 5; i >= 0; i--) {
+        digits[i] = (char)('0' + us % 10);
+        us /= 10;
+    }
+    memset(digits + 6, '0', 3);
     int n = frac > 9 ? 9 : frac;
     if (n == 0) {
         n = 9;
@@ -1293,7 +1415,7 @@ static void put_zoned_time(struct buf *b, const char *s, size_t len)
     t = ((t % day) + day) % day;
     buf_putc(b, '"');
     put_iso_time(b, t, 0);
-    buf_puts(b, "Z\"");
+    PUT_LIT(b, "Z\"");
     return;
 raw:
     buf_json_str(b, s, len);
@@ -1475,7 +1597,7 @@ static void put_interval(struct buf *b, enum enc enc, const struct value *v)
         double days = (double)(ip.years * 12 + ip.months) * (365.25 / 12.0) + (double)ip.days;
         double secs = ((days * 24 + (double)ip.hours) * 60 + (double)ip.minutes) * 60 +
                       (double)ip.seconds;
-        buf_json_int(b, (int64_t)(secs * 1e6 + (double)ip.micros));
+        put_i64(b, (int64_t)(secs * 1e6 + (double)ip.micros));
         return;
     }
     /* Interval.toIsoString: every component, seconds with trailing zeros stripped. */
@@ -1512,10 +1634,10 @@ static void put_natural(const struct render *r, struct buf *b, const struct valu
     case VALUE_TIME:
     case VALUE_DATETIME:
     case VALUE_TIMESTAMP:
-        buf_json_int(b, v->v.i);
+        put_i64(b, v->v.i);
         return;
     case VALUE_UINT:
-        buf_json_uint(b, v->v.u);
+        put_u64(b, v->v.u);
         return;
     case VALUE_FLOAT32:
         buf_json_float(b, (float)v->v.f);
@@ -1546,7 +1668,7 @@ static void put_natural(const struct render *r, struct buf *b, const struct valu
     case VALUE_UNCHANGED:
         break;
     }
-    buf_puts(b, "null");
+    PUT_LIT(b, "null");
 }
 
 /* An unchanged TOAST value: Debezium's placeholder where the schema can hold it. */
@@ -1576,7 +1698,7 @@ static void put_unchanged(const struct render *r, struct buf *b, const struct co
         break;
     }
     /* Types Debezium has no placeholder form for (numbers, times) carry null. */
-    buf_puts(b, "null");
+    PUT_LIT(b, "null");
 }
 
 static void put_value(const struct render *r, struct buf *b, const struct colplan *p,
@@ -1585,7 +1707,7 @@ static void put_value(const struct render *r, struct buf *b, const struct colpla
     switch (v->kind) {
     case VALUE_NULL:
     case VALUE_ABSENT: /* a MINIMAL row image: Debezium's struct holds null there */
-        buf_puts(b, "null");
+        PUT_LIT(b, "null");
         return;
     case VALUE_UNCHANGED:
         put_unchanged(r, b, p);
@@ -1608,18 +1730,18 @@ static void put_value(const struct render *r, struct buf *b, const struct colpla
     case ENC_INT:
     case ENC_YEAR:
         if (v->kind == VALUE_INT) {
-            buf_json_int(b, v->v.i);
+            put_i64(b, v->v.i);
             return;
         }
         if (v->kind == VALUE_UINT) {
-            buf_json_int(b, (int64_t)v->v.u);
+            put_i64(b, (int64_t)v->v.u);
             return;
         }
         break;
     case ENC_UINT_LONG:
         /* bigint.unsigned.handling.mode=long: Java's long wraps above 2^63-1 */
         if (v->kind == VALUE_UINT || v->kind == VALUE_INT) {
-            buf_json_int(b, v->kind == VALUE_UINT ? (int64_t)v->v.u : v->v.i);
+            put_i64(b, v->kind == VALUE_UINT ? (int64_t)v->v.u : v->v.i);
             return;
         }
         break;
@@ -1651,13 +1773,15 @@ static void put_value(const struct render *r, struct buf *b, const struct colpla
                                      bytes, sizeof bytes, &text_scale, &ok);
             if (!ok) {
                 /* NaN and infinities have no Decimal form: precise mode gives null */
-                buf_puts(b, "null");
+                PUT_LIT(b, "null");
                 return;
             }
             if (p->enc == ENC_DEC_BYTES) {
                 buf_json_base64(b, bytes, n);
             } else {
-                buf_printf(b, "{\"scale\":%d,\"value\":", text_scale);
+                PUT_LIT(b, "{\"scale\":");
+                put_i64(b, text_scale);
+                PUT_LIT(b, ",\"value\":");
                 buf_json_base64(b, bytes, n);
                 buf_putc(b, '}');
             }
@@ -1708,7 +1832,7 @@ static void put_value(const struct render *r, struct buf *b, const struct colpla
         break;
     case ENC_DATE_DAYS:
         if (v->kind == VALUE_DATE) {
-            buf_json_int(b, v->v.i);
+            put_i64(b, v->v.i);
             return;
         }
         break;
@@ -1717,19 +1841,19 @@ static void put_value(const struct render *r, struct buf *b, const struct colpla
             /* IsoDate formats with ISO_OFFSET_DATE at UTC */
             buf_putc(b, '"');
             put_iso_date(b, v->v.i);
-            buf_puts(b, "Z\"");
+            PUT_LIT(b, "Z\"");
             return;
         }
         break;
     case ENC_TIME_MS:
         if (v->kind == VALUE_TIME) {
-            buf_json_int(b, floor_div(v->v.i, 1000));
+            put_i64(b, floor_div(v->v.i, 1000));
             return;
         }
         break;
     case ENC_TIME_US:
         if (v->kind == VALUE_TIME) {
-            buf_json_int(b, v->v.i);
+            put_i64(b, v->v.i);
             return;
         }
         break;
@@ -1738,19 +1862,19 @@ static void put_value(const struct render *r, struct buf *b, const struct colpla
             int64_t day = 86400000000LL;
             buf_putc(b, '"');
             put_iso_time(b, ((v->v.i % day) + day) % day, 0);
-            buf_puts(b, "Z\"");
+            PUT_LIT(b, "Z\"");
             return;
         }
         break;
     case ENC_TS_MS:
         if (v->kind == VALUE_DATETIME || v->kind == VALUE_TIMESTAMP) {
-            buf_json_int(b, floor_div(v->v.i, 1000));
+            put_i64(b, floor_div(v->v.i, 1000));
             return;
         }
         break;
     case ENC_TS_US:
         if (v->kind == VALUE_DATETIME || v->kind == VALUE_TIMESTAMP) {
-            buf_json_int(b, v->v.i);
+            put_i64(b, v->v.i);
             return;
         }
         break;
@@ -1758,7 +1882,7 @@ static void put_value(const struct render *r, struct buf *b, const struct colpla
         if (v->kind == VALUE_DATETIME || v->kind == VALUE_TIMESTAMP) {
             buf_putc(b, '"');
             put_iso_datetime(b, v->v.i, 0);
-            buf_puts(b, "Z\"");
+            PUT_LIT(b, "Z\"");
             return;
         }
         break;
@@ -1766,7 +1890,7 @@ static void put_value(const struct render *r, struct buf *b, const struct colpla
         if (v->kind == VALUE_TIMESTAMP || v->kind == VALUE_DATETIME) {
             buf_putc(b, '"');
             put_iso_datetime(b, v->v.i, p->frac);
-            buf_puts(b, "Z\"");
+            PUT_LIT(b, "Z\"");
             return;
         }
         break;
@@ -1785,13 +1909,13 @@ static void put_value(const struct render *r, struct buf *b, const struct colpla
         break;
     case ENC_GEOMETRY:
         if (v->kind == VALUE_GEOMETRY || v->kind == VALUE_BYTES) {
-            buf_puts(b, "{\"wkb\":");
+            PUT_LIT(b, "{\"wkb\":");
             buf_json_base64(b, v->v.s.p, v->v.s.len);
-            buf_puts(b, ",\"srid\":");
+            PUT_LIT(b, ",\"srid\":");
             if (v->kind == VALUE_GEOMETRY && v->v.s.i >= 0)
-                buf_json_int(b, v->v.s.i);
+                put_i64(b, v->v.s.i);
             else
-                buf_puts(b, "null");
+                PUT_LIT(b, "null");
             buf_putc(b, '}');
             return;
         }
@@ -1830,15 +1954,14 @@ static void put_row(const struct render *r, struct buf *b, const struct tcache *
                     const struct value *row, bool open)
 {
     if (row == NULL) {
-        buf_puts(b, "null");
+        PUT_LIT(b, "null");
         return;
     }
     buf_putc(b, '{');
     for (size_t i = 0; i < c->copy->ncols; i++) {
         if (i)
             buf_putc(b, ',');
-        buf_json_str(b, c->copy->cols[i].name, strlen(c->copy->cols[i].name));
-        buf_putc(b, ':');
+        buf_append(b, c->plans[i].label, c->plans[i].label_len);
         put_value(r, b, &c->plans[i], &row[i]);
     }
     if (!open)
@@ -1850,7 +1973,7 @@ static void put_opt_str(struct buf *b, const char *s)
     if (s)
         buf_json_str(b, s, strlen(s));
     else
-        buf_puts(b, "null");
+        PUT_LIT(b, "null");
 }
 
 /* PostgreSQL's source.sequence: the JSON text ["<last commit LSN>","<LSN>"], nulls for 0. */
@@ -1862,58 +1985,66 @@ static void sequence_text(const struct event_source *s, char *out, size_t outlen
     snprintf(out, outlen, "[%s,%s]", s->last_commit_lsn ? a : "null", s->lsn ? l : "null");
 }
 
+/* The source block; db, schema and table are JSON texts (schema only for PostgreSQL). */
 static void put_source(const struct render *r, struct buf *b, const struct event *ev,
-                       const char *db, const char *table)
+                       const struct piece *db, const struct piece *schema,
+                       const struct piece *table)
 {
     const struct event_source *s = &ev->source;
-    int64_t ts_ms = floor_div(s->ts_us, 1000);
-    buf_puts(b, "{\"version\":\"" RENDER_DEBEZIUM_VERSION "\",\"connector\":\"");
-    buf_puts(b, event_connector_name(s->connector));
-    buf_puts(b, "\",\"name\":");
-    buf_json_str(b, r->prefix, strlen(r->prefix));
-    buf_printf(b, ",\"ts_ms\":%" PRId64 ",\"snapshot\":\"%s\",\"db\":", ts_ms,
-               event_snapshot_name(s->snapshot));
-    put_opt_str(b, db ? db : "");
-    buf_puts(b, ",\"sequence\":");
+    put_piece(b, &r->src_head[s->connector]);
+    put_i64(b, floor_div(s->ts_us, 1000));
+    PUT_LIT(b, ",\"snapshot\":\"");
+    buf_puts(b, event_snapshot_name(s->snapshot));
+    PUT_LIT(b, "\",\"db\":");
+    put_piece(b, db);
     if (s->connector == EVENT_POSTGRESQL) {
         char seq[64];
         sequence_text(s, seq, sizeof seq);
+        PUT_LIT(b, ",\"sequence\":");
         buf_json_str(b, seq, strlen(seq));
     } else {
-        buf_puts(b, "null");
+        PUT_LIT(b, ",\"sequence\":null");
     }
-    buf_printf(b, ",\"ts_us\":%" PRId64 ",\"ts_ns\":%" PRId64, s->ts_us, s->ts_us * 1000);
+    PUT_LIT(b, ",\"ts_us\":");
+    put_i64(b, s->ts_us);
+    PUT_LIT(b, ",\"ts_ns\":");
+    put_i64(b, s->ts_us * 1000);
     if (s->connector == EVENT_POSTGRESQL) {
-        const struct schema_table *t = ev->table;
-        buf_puts(b, ",\"schema\":");
-        put_opt_str(b, t && t->schema ? t->schema : "");
-        buf_puts(b, ",\"table\":");
-        put_opt_str(b, table ? table : "");
-        buf_puts(b, ",\"txId\":");
+        PUT_LIT(b, ",\"schema\":");
+        put_piece(b, schema);
+        PUT_LIT(b, ",\"table\":");
+        put_piece(b, table);
+        PUT_LIT(b, ",\"txId\":");
         if (s->txid >= 0)
-            buf_json_int(b, s->txid);
+            put_i64(b, s->txid);
         else
-            buf_puts(b, "null");
-        buf_puts(b, ",\"lsn\":");
+            PUT_LIT(b, "null");
+        PUT_LIT(b, ",\"lsn\":");
         if (s->lsn)
-            buf_json_uint(b, s->lsn);
+            put_u64(b, s->lsn);
         else
-            buf_puts(b, "null");
-        buf_puts(b, ",\"xmin\":null}");
+            PUT_LIT(b, "null");
+        PUT_LIT(b, ",\"xmin\":null}");
         return;
     }
-    buf_puts(b, ",\"table\":");
-    put_opt_str(b, table);
-    buf_printf(b, ",\"server_id\":%" PRIu32 ",\"gtid\":", s->server_id);
+    PUT_LIT(b, ",\"table\":");
+    put_piece(b, table);
+    PUT_LIT(b, ",\"server_id\":");
+    put_u64(b, s->server_id);
+    PUT_LIT(b, ",\"gtid\":");
     put_opt_str(b, s->gtid);
-    buf_puts(b, ",\"file\":");
+    PUT_LIT(b, ",\"file\":");
     put_opt_str(b, s->file ? s->file : "");
-    buf_printf(b, ",\"pos\":%" PRIu64 ",\"row\":%" PRId32 ",\"thread\":", s->pos, s->row);
+    PUT_LIT(b, ",\"pos\":");
+    put_u64(b, s->pos);
+    PUT_LIT(b, ",\"row\":");
+    put_i64(b, s->row);
+    PUT_LIT(b, ",\"thread\":");
     if (s->thread >= 0)
-        buf_json_int(b, s->thread);
+        put_i64(b, s->thread);
     else
-        buf_puts(b, "null");
-    buf_puts(b, ",\"query\":");
+        PUT_LIT(b, "null");
+    PUT_LIT(b, ",\"query\":");
     put_opt_str(b, s->query);
     buf_putc(b, '}');
 }
@@ -1922,17 +2053,16 @@ static void put_key(const struct render *r, struct buf *b, const struct tcache *
                     const struct value *row)
 {
     if (r->key_schemas) {
-        buf_puts(b, "{\"schema\":");
+        PUT_LIT(b, "{\"schema\":");
         buf_puts(b, c->key_schema);
-        buf_puts(b, ",\"payload\":");
+        PUT_LIT(b, ",\"payload\":");
     }
     buf_putc(b, '{');
     for (size_t k = 0; k < c->nkeys; k++) {
         size_t i = c->keys[k];
         if (k)
             buf_putc(b, ',');
-        buf_json_str(b, c->copy->cols[i].name, strlen(c->copy->cols[i].name));
-        buf_putc(b, ':');
+        buf_append(b, c->plans[i].label, c->plans[i].label_len);
         put_value(r, b, &c->plans[i], &row[i]);
     }
     buf_putc(b, '}');
@@ -1957,20 +2087,25 @@ static void put_envelope(const struct render *r, struct buf *b, const struct tca
                          const struct event *ev, const struct now *now)
 {
     if (r->value_schemas) {
-        buf_puts(b, "{\"schema\":");
+        PUT_LIT(b, "{\"schema\":");
         buf_puts(b, c->env_schema);
-        buf_puts(b, ",\"payload\":");
+        PUT_LIT(b, ",\"payload\":");
     }
-    buf_puts(b, "{\"before\":");
+    PUT_LIT(b, "{\"before\":");
     put_row(r, b, c, ev->op == EVENT_TRUNCATE ? NULL : ev->before, false);
-    buf_puts(b, ",\"after\":");
+    PUT_LIT(b, ",\"after\":");
     put_row(r, b, c, ev->op == EVENT_TRUNCATE ? NULL : ev->after, false);
-    buf_puts(b, ",\"source\":");
-    put_source(r, b, ev, ev->table->db, ev->table->name);
-    buf_printf(b,
-               ",\"transaction\":null,\"op\":\"%s\",\"ts_ms\":%" PRId64 ",\"ts_us\":%" PRId64
-               ",\"ts_ns\":%" PRId64 "}",
-               event_op_code(ev->op), now->ms, now->us, now->ns);
+    PUT_LIT(b, ",\"source\":");
+    put_source(r, b, ev, &c->src_db, &c->src_schema, &c->src_table);
+    PUT_LIT(b, ",\"transaction\":null,\"op\":\"");
+    buf_puts(b, event_op_code(ev->op));
+    PUT_LIT(b, "\",\"ts_ms\":");
+    put_i64(b, now->ms);
+    PUT_LIT(b, ",\"ts_us\":");
+    put_i64(b, now->us);
+    PUT_LIT(b, ",\"ts_ns\":");
+    put_i64(b, now->ns);
+    buf_putc(b, '}');
     if (r->value_schemas)
         buf_putc(b, '}');
 }
@@ -1980,7 +2115,7 @@ enum fr_result { FR_MISSING, FR_VALUE, FR_NULL };
 static enum fr_result fr_null(struct buf *b, bool raw)
 {
     if (!raw)
-        buf_puts(b, "null");
+        PUT_LIT(b, "null");
     return FR_NULL;
 }
 
@@ -1997,7 +2132,7 @@ static enum fr_result fr_str(struct buf *b, const char *s, bool raw)
 
 static enum fr_result fr_int(struct buf *b, int64_t v)
 {
-    buf_json_int(b, v);
+    put_i64(b, v);
     return FR_VALUE;
 }
 
@@ -2150,11 +2285,11 @@ static void put_null_row(const struct render *r, struct buf *b, const struct tca
 {
     mark(b, &o->value);
     if (r->value_schemas) {
-        buf_puts(b, "{\"schema\":");
+        PUT_LIT(b, "{\"schema\":");
         buf_puts(b, c->row_schema);
-        buf_puts(b, ",\"payload\":null}");
+        PUT_LIT(b, ",\"payload\":null}");
     } else {
-        buf_puts(b, "null");
+        PUT_LIT(b, "null");
     }
     close_mark(b, o->value, &o->value_len);
 }
@@ -2171,9 +2306,9 @@ static void put_flat(const struct render *r, struct buf *b, const struct tcache 
     }
     mark(b, &o->value);
     if (r->value_schemas) {
-        buf_puts(b, "{\"schema\":");
+        PUT_LIT(b, "{\"schema\":");
         buf_puts(b, c->flat_schema);
-        buf_puts(b, ",\"payload\":");
+        PUT_LIT(b, ",\"payload\":");
     }
     put_row(r, b, c, row, true);
     for (size_t i = 0; i < r->nfields; i++) {
@@ -2270,9 +2405,9 @@ static int render_change(const struct render *r, const struct event *ev, render_
 static void put_wrapped(struct buf *b, bool schemas, const char *schema, const char *payload)
 {
     if (schemas) {
-        buf_puts(b, "{\"schema\":");
+        PUT_LIT(b, "{\"schema\":");
         buf_puts(b, schema);
-        buf_puts(b, ",\"payload\":");
+        PUT_LIT(b, ",\"payload\":");
     }
     buf_puts(b, payload);
     if (schemas)
@@ -2293,7 +2428,7 @@ static int render_heartbeat(const struct render *r, const struct event *ev, rend
     buf_init(&payload);
     memset(&o, 0, sizeof o);
     o.topic = topic;
-    buf_puts(&payload, "{\"serverName\":");
+    PUT_LIT(&payload, "{\"serverName\":");
     buf_json_str(&payload, r->prefix, strlen(r->prefix));
     buf_putc(&payload, '}');
     mark(&b, &o.key);
@@ -2369,7 +2504,7 @@ static int render_ddl(const struct render *r, const struct event *ev, render_emi
                    "],\"optional\":false,\"name\":\"io.debezium.connector.%s.SchemaChangeKey\","
                    "\"version\":1},\"payload\":",
                    conn);
-    buf_puts(&b, "{\"databaseName\":");
+    PUT_LIT(&b, "{\"databaseName\":");
     buf_json_str(&b, db, strlen(db));
     buf_putc(&b, '}');
     if (r->key_schemas)
@@ -2378,7 +2513,7 @@ static int render_ddl(const struct render *r, const struct event *ev, render_emi
 
     mark(&b, &o.value);
     if (r->value_schemas) {
-        buf_puts(&b, "{\"schema\":{\"type\":\"struct\",\"fields\":[");
+        PUT_LIT(&b, "{\"schema\":{\"type\":\"struct\",\"fields\":[");
         put_source_schema(&b, ev->source.connector);
         buf_puts(&b, ",{\"type\":\"int64\",\"optional\":false,\"field\":\"ts_ms\"},"
                      OPT_STR("databaseName") "," OPT_STR("schemaName") "," OPT_STR("ddl")
@@ -2390,13 +2525,17 @@ static int render_ddl(const struct render *r, const struct event *ev, render_emi
                    "\"payload\":",
                    conn);
     }
-    buf_puts(&b, "{\"source\":");
-    put_source(r, &b, ev, db, ev->table ? ev->table->name : NULL);
+    PUT_LIT(&b, "{\"source\":");
+    struct piece pdb = piece_json_str(db);
+    struct piece ptable = piece_json_str(ev->table ? ev->table->name : NULL);
+    put_source(r, &b, ev, &pdb, &pdb, &ptable);
+    free(pdb.text);
+    free(ptable.text);
     buf_printf(&b, ",\"ts_ms\":%" PRId64 ",\"databaseName\":", floor_div(ev->source.ts_us, 1000));
     buf_json_str(&b, db, strlen(db));
-    buf_puts(&b, ",\"schemaName\":null,\"ddl\":");
+    PUT_LIT(&b, ",\"schemaName\":null,\"ddl\":");
     put_opt_str(&b, ev->ddl);
-    buf_puts(&b, ",\"tableChanges\":[]}");
+    PUT_LIT(&b, ",\"tableChanges\":[]}");
     if (r->value_schemas)
         buf_putc(&b, '}');
     close_mark(&b, o.value, &o.value_len);

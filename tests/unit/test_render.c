@@ -4,6 +4,7 @@
  * there for where each comes from); the other cases check one encoding or option each.
  */
 #include <jansson.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -407,6 +408,865 @@ static void test_unwrap_issue_example(void)
     config_free(cfg);
 }
 
+/* ---- encodings ------------------------------------------------------------------------ */
+
+/* The balanced JSON text that follows `"member":` in json (first occurrence). */
+static char *member_text(const char *json, const char *member)
+{
+    char pat[128];
+    snprintf(pat, sizeof pat, "\"%s\":", member);
+    const char *p = json ? strstr(json, pat) : NULL;
+    if (p == NULL)
+        return NULL;
+    p += strlen(pat);
+    const char *q = p;
+    int depth = 0;
+    bool in_str = false;
+    for (; *q; q++) {
+        if (in_str) {
+            if (*q == '\\')
+                q++;
+            else if (*q == '"')
+                in_str = false;
+            continue;
+        }
+        if (*q == '"')
+            in_str = true;
+        else if (*q == '{' || *q == '[')
+            depth++;
+        else if (*q == '}' || *q == ']') {
+            if (depth == 0)
+                break;
+            depth--;
+        } else if (*q == ',' && depth == 0)
+            break;
+    }
+    return mem_strndup(p, (size_t)(q - p));
+}
+
+struct one {
+    struct config *cfg;
+    struct render *r;
+    char *text; /* every record, as collect() writes them */
+    int count;
+};
+
+/* Renders one event with the options kv (topic.prefix "p"); schemas on or off. */
+static void one_render(struct one *o, const char *const *kv, bool schemas, const struct event *ev)
+{
+    memset(o, 0, sizeof *o);
+    o->cfg = cfg_of(kv);
+    config_set(o->cfg, "topic.prefix", "p");
+    if (!schemas) {
+        config_set(o->cfg, "key.converter.schemas.enable", "false");
+        config_set(o->cfg, "value.converter.schemas.enable", "false");
+    }
+    o->r = render_of(o->cfg);
+    if (o->r)
+        o->text = render_lines(o->r, ev, &o->count);
+}
+
+static void one_free(struct one *o)
+{
+    free(o->text);
+    render_free(o->r);
+    config_free(o->cfg);
+}
+
+static struct event insert_of(enum event_connector conn, const struct schema_table *t,
+                              const struct value *row)
+{
+    struct event ev = mysql_event(EVENT_CREATE, t);
+    ev.source.connector = conn;
+    ev.after = row;
+    ev.source.ts_us = 1529501823000000;
+    return ev;
+}
+
+/* The "after" text of an insert of row into t. */
+static char *after_of(const char *const *kv, enum event_connector conn,
+                      const struct schema_table *t, const struct value *row)
+{
+    struct one o;
+    struct event ev = insert_of(conn, t, row);
+    one_render(&o, kv, false, &ev);
+    char *after = member_text(o.text, "after");
+    one_free(&o);
+    return after;
+}
+
+/* The Connect schema JSON of column `col` of t (in "after"), as JsonConverter writes it. */
+static char *schema_of(const char *const *kv, enum event_connector conn,
+                       const struct schema_table *t, size_t col)
+{
+    struct one o;
+    struct value row[8];
+    for (size_t i = 0; i < t->ncols && i < 8; i++)
+        row[i] = V_NULL;
+    struct event ev = insert_of(conn, t, row);
+    char *out = NULL;
+    one_render(&o, kv, true, &ev);
+    char *value = member_text(o.text, "value");
+    json_t *j = value ? json_loads(value, 0, NULL) : NULL;
+    json_t *f = json_array_get(
+        json_object_get(json_array_get(json_object_get(json_object_get(j, "schema"), "fields"),
+                                       1),
+                        "fields"),
+        col);
+    if (f)
+        out = json_dumps(f, JSON_COMPACT | JSON_PRESERVE_ORDER);
+    json_decref(j);
+    free(value);
+    one_free(&o);
+    return out;
+}
+
+static struct schema_table *one_col(const char *type, enum value_kind kind)
+{
+    struct schema_table *t = schema_table_new("db", NULL, "t");
+    schema_table_add_column(t, "c", type, kind);
+    return t;
+}
+
+#define CHECK_AFTER(kv, conn, t, v, want)                                                          \
+    do {                                                                                           \
+        struct value row_[1] = {v};                                                                \
+        char *text_ = after_of(kv, conn, t, row_);                                                  \
+        CHECK_STR(text_, want);                                                                    \
+        free(text_);                                                                               \
+    } while (0)
+
+#define CHECK_SCHEMA(kv, conn, t, want)                                                            \
+    do {                                                                                           \
+        char *text_ = schema_of(kv, conn, t, 0);                                                    \
+        CHECK_STR(text_, want);                                                                    \
+        free(text_);                                                                               \
+    } while (0)
+
+static struct value v_f64(double d)
+{
+    return (struct value){.kind = VALUE_FLOAT64, .v.f = d};
+}
+
+static void test_java_doubles(void)
+{
+    struct schema_table *t = one_col("double", VALUE_FLOAT64);
+    CHECK_AFTER(NULL, EVENT_MYSQL, t, v_f64(1.0), "{\"c\":1.0}");
+    CHECK_AFTER(NULL, EVENT_MYSQL, t, v_f64(1.0e7), "{\"c\":1.0E7}");
+    CHECK_AFTER(NULL, EVENT_MYSQL, t, v_f64(1.0e-4), "{\"c\":1.0E-4}");
+    CHECK_AFTER(NULL, EVENT_MYSQL, t, v_f64(0.001), "{\"c\":0.001}");
+    CHECK_AFTER(NULL, EVENT_MYSQL, t, v_f64(123456.789), "{\"c\":123456.789}");
+    CHECK_AFTER(NULL, EVENT_MYSQL, t, v_f64(NAN), "{\"c\":\"NaN\"}");
+    CHECK_AFTER(NULL, EVENT_MYSQL, t, v_f64(-INFINITY), "{\"c\":\"-Infinity\"}");
+    CHECK_SCHEMA(NULL, EVENT_MYSQL, t, "{\"type\":\"double\",\"optional\":true,\"field\":\"c\"}");
+    schema_table_free(t);
+    t = one_col("real", VALUE_FLOAT32);
+    CHECK_AFTER(NULL, EVENT_MYSQL, t, ((struct value){.kind = VALUE_FLOAT32, .v.f = 0.1f}),
+                "{\"c\":0.1}");
+    CHECK_SCHEMA(NULL, EVENT_MYSQL, t, "{\"type\":\"float\",\"optional\":true,\"field\":\"c\"}");
+    schema_table_free(t);
+}
+
+static void test_integers(void)
+{
+    static const int bits[] = {8, 16, 32, 64};
+    static const char *const names[] = {"int8", "int16", "int32", "int64"};
+    for (int i = 0; i < 4; i++) {
+        struct schema_table *t = one_col("int", VALUE_INT);
+        t->cols[0].int_bits = (uint8_t)bits[i];
+        char want[128];
+        snprintf(want, sizeof want, "{\"type\":\"%s\",\"optional\":true,\"field\":\"c\"}",
+                 names[i]);
+        CHECK_SCHEMA(NULL, EVENT_MYSQL, t, want);
+        CHECK_AFTER(NULL, EVENT_MYSQL, t, V_INT(-42), "{\"c\":-42}");
+        schema_table_free(t);
+    }
+    struct schema_table *t = one_col("year", VALUE_INT);
+    t->cols[0].int_bits = 32;
+    CHECK_SCHEMA(NULL, EVENT_MYSQL, t,
+                 "{\"type\":\"int32\",\"optional\":true,\"name\":\"io.debezium.time.Year\","
+                 "\"version\":1,\"field\":\"c\"}");
+    CHECK_AFTER(NULL, EVENT_MYSQL, t, V_INT(2024), "{\"c\":2024}");
+    schema_table_free(t);
+}
+
+static void test_bigint_unsigned(void)
+{
+    static const char *const precise[] = {"bigint.unsigned.handling.mode", "precise", NULL};
+    struct schema_table *t = one_col("bigint unsigned", VALUE_UINT);
+    t->cols[0].int_bits = 64;
+    t->cols[0].is_unsigned = true;
+    struct value max = {.kind = VALUE_UINT, .v.u = UINT64_MAX};
+    /* long mode: Java's long wraps */
+    CHECK_AFTER(NULL, EVENT_MYSQL, t, max, "{\"c\":-1}");
+    CHECK_SCHEMA(NULL, EVENT_MYSQL, t, "{\"type\":\"int64\",\"optional\":true,\"field\":\"c\"}");
+    CHECK_AFTER(precise, EVENT_MYSQL, t, max, "{\"c\":\"AP//////////\"}");
+    CHECK_SCHEMA(precise, EVENT_MYSQL, t,
+                 "{\"type\":\"bytes\",\"optional\":true,"
+                 "\"name\":\"org.apache.kafka.connect.data.Decimal\",\"version\":1,"
+                 "\"parameters\":{\"scale\":\"0\"},\"field\":\"c\"}");
+    schema_table_free(t);
+}
+
+static void test_decimals(void)
+{
+    static const char *const str[] = {"decimal.handling.mode", "string", NULL};
+    static const char *const dbl[] = {"decimal.handling.mode", "double", NULL};
+    struct schema_table *t = one_col("decimal", VALUE_DECIMAL);
+    t->cols[0].precision = 10;
+    t->cols[0].scale = 3;
+    CHECK_AFTER(NULL, EVENT_MYSQL, t, V_KIND(VALUE_DECIMAL, "-12.340"), "{\"c\":\"z8w=\"}");
+    /* fewer digits than the scale: rescaled like BigDecimal.setScale */
+    CHECK_AFTER(NULL, EVENT_MYSQL, t, V_KIND(VALUE_DECIMAL, "-12.34"), "{\"c\":\"z8w=\"}");
+    CHECK_AFTER(NULL, EVENT_MYSQL, t, V_KIND(VALUE_DECIMAL, "0.000"), "{\"c\":\"AA==\"}");
+    CHECK_AFTER(NULL, EVENT_MYSQL, t, V_KIND(VALUE_DECIMAL, "0.128"), "{\"c\":\"AIA=\"}");
+    CHECK_AFTER(NULL, EVENT_MYSQL, t, V_KIND(VALUE_DECIMAL, "NaN"), "{\"c\":null}");
+    CHECK_SCHEMA(NULL, EVENT_MYSQL, t,
+                 "{\"type\":\"bytes\",\"optional\":true,"
+                 "\"name\":\"org.apache.kafka.connect.data.Decimal\",\"version\":1,"
+                 "\"parameters\":{\"scale\":\"3\",\"connect.decimal.precision\":\"10\"},"
+                 "\"field\":\"c\"}");
+    CHECK_AFTER(str, EVENT_MYSQL, t, V_KIND(VALUE_DECIMAL, "-12.340"), "{\"c\":\"-12.340\"}");
+    CHECK_SCHEMA(str, EVENT_MYSQL, t, "{\"type\":\"string\",\"optional\":true,\"field\":\"c\"}");
+    CHECK_AFTER(dbl, EVENT_MYSQL, t, V_KIND(VALUE_DECIMAL, "-12.340"), "{\"c\":-12.34}");
+    CHECK_SCHEMA(dbl, EVENT_MYSQL, t, "{\"type\":\"double\",\"optional\":true,\"field\":\"c\"}");
+    schema_table_free(t);
+
+    /* 39 digits: more than any machine integer */
+    t = one_col("numeric", VALUE_DECIMAL);
+    t->cols[0].precision = 39;
+    t->cols[0].scale = 0;
+    CHECK_AFTER(NULL, EVENT_POSTGRESQL, t,
+                V_KIND(VALUE_DECIMAL, "123456789012345678901234567890123456789"),
+                "{\"c\":\"XODppWAV/sWq36MorjmBFQ==\"}");
+    CHECK_AFTER(NULL, EVENT_POSTGRESQL, t,
+                V_KIND(VALUE_DECIMAL, "-123456789012345678901234567890123456789"),
+                "{\"c\":\"ox8WWp/qATpVIFzXUcZ+6w==\"}");
+    schema_table_free(t);
+
+    /* PostgreSQL numeric without a declared scale */
+    t = one_col("numeric", VALUE_DECIMAL);
+    CHECK_AFTER(NULL, EVENT_POSTGRESQL, t, V_KIND(VALUE_DECIMAL, "1.50"),
+                "{\"c\":{\"scale\":2,\"value\":\"AJY=\"}}");
+    CHECK_AFTER(NULL, EVENT_POSTGRESQL, t, V_KIND(VALUE_DECIMAL, "NaN"), "{\"c\":null}");
+    CHECK_SCHEMA(NULL, EVENT_POSTGRESQL, t,
+                 "{\"type\":\"struct\",\"fields\":["
+                 "{\"type\":\"int32\",\"optional\":false,\"field\":\"scale\"},"
+                 "{\"type\":\"bytes\",\"optional\":false,\"field\":\"value\"}],"
+                 "\"optional\":true,\"name\":\"io.debezium.data.VariableScaleDecimal\","
+                 "\"version\":1,\"doc\":\"Variable scaled decimal\",\"field\":\"c\"}");
+    CHECK_AFTER(str, EVENT_POSTGRESQL, t, V_KIND(VALUE_DECIMAL, "NaN"), "{\"c\":\"NaN\"}");
+    CHECK_AFTER(dbl, EVENT_POSTGRESQL, t, V_KIND(VALUE_DECIMAL, "NaN"), "{\"c\":\"NaN\"}");
+    schema_table_free(t);
+}
+
+static void test_temporal_adaptive(void)
+{
+    static const char *const adaptive[] = {"time.precision.mode", "adaptive", NULL};
+    struct schema_table *t = one_col("date", VALUE_DATE);
+    CHECK_AFTER(NULL, EVENT_MYSQL, t, V_TIME(VALUE_DATE, 18000), "{\"c\":18000}");
+    CHECK_SCHEMA(NULL, EVENT_MYSQL, t,
+                 "{\"type\":\"int32\",\"optional\":true,\"name\":\"io.debezium.time.Date\","
+                 "\"version\":1,\"field\":\"c\"}");
+    schema_table_free(t);
+
+    /* MySQL's default adaptive_time_microseconds: TIME is always MicroTime */
+    t = one_col("time", VALUE_TIME);
+    t->cols[0].scale = 0;
+    CHECK_AFTER(NULL, EVENT_MYSQL, t, V_TIME(VALUE_TIME, 3723000123), "{\"c\":3723000123}");
+    CHECK_SCHEMA(NULL, EVENT_MYSQL, t,
+                 "{\"type\":\"int64\",\"optional\":true,\"name\":\"io.debezium.time.MicroTime\","
+                 "\"version\":1,\"field\":\"c\"}");
+    /* adaptive: fsp <= 3 is Time in milliseconds */
+    CHECK_AFTER(adaptive, EVENT_MYSQL, t, V_TIME(VALUE_TIME, 3723000123), "{\"c\":3723000}");
+    CHECK_SCHEMA(adaptive, EVENT_MYSQL, t,
+                 "{\"type\":\"int32\",\"optional\":true,\"name\":\"io.debezium.time.Time\","
+                 "\"version\":1,\"field\":\"c\"}");
+    /* PostgreSQL defaults to adaptive; time without precision has 6 digits */
+    t->cols[0].scale = -1;
+    CHECK_SCHEMA(NULL, EVENT_POSTGRESQL, t,
+                 "{\"type\":\"int64\",\"optional\":true,\"name\":\"io.debezium.time.MicroTime\","
+                 "\"version\":1,\"field\":\"c\"}");
+    t->cols[0].scale = 2;
+    CHECK_SCHEMA(NULL, EVENT_POSTGRESQL, t,
+                 "{\"type\":\"int32\",\"optional\":true,\"name\":\"io.debezium.time.Time\","
+                 "\"version\":1,\"field\":\"c\"}");
+    schema_table_free(t);
+
+    t = one_col("datetime", VALUE_DATETIME);
+    t->cols[0].scale = 3;
+    CHECK_AFTER(NULL, EVENT_MYSQL, t, V_TIME(VALUE_DATETIME, 1529501823123450),
+                "{\"c\":1529501823123}");
+    CHECK_AFTER(NULL, EVENT_MYSQL, t, V_TIME(VALUE_DATETIME, -1500), "{\"c\":-2}");
+    CHECK_SCHEMA(NULL, EVENT_MYSQL, t,
+                 "{\"type\":\"int64\",\"optional\":true,\"name\":\"io.debezium.time.Timestamp\","
+                 "\"version\":1,\"field\":\"c\"}");
+    t->cols[0].scale = 6;
+    CHECK_AFTER(NULL, EVENT_MYSQL, t, V_TIME(VALUE_DATETIME, 1529501823123450),
+                "{\"c\":1529501823123450}");
+    CHECK_SCHEMA(NULL, EVENT_MYSQL, t,
+                 "{\"type\":\"int64\",\"optional\":true,"
+                 "\"name\":\"io.debezium.time.MicroTimestamp\",\"version\":1,\"field\":\"c\"}");
+    schema_table_free(t);
+}
+
+static void test_zoned(void)
+{
+    struct schema_table *t = one_col("timestamp", VALUE_TIMESTAMP);
+    const char *zts = "{\"type\":\"string\",\"optional\":true,"
+                      "\"name\":\"io.debezium.time.ZonedTimestamp\",\"version\":1,"
+                      "\"field\":\"c\"}";
+    t->cols[0].scale = 0;
+    CHECK_AFTER(NULL, EVENT_MYSQL, t, V_TIME(VALUE_TIMESTAMP, 1529501823000000),
+                "{\"c\":\"2018-06-20T13:37:03Z\"}");
+    CHECK_SCHEMA(NULL, EVENT_MYSQL, t, zts);
+    /* MySQL TIMESTAMP(6): exactly the column's digits */
+    t->cols[0].scale = 6;
+    CHECK_AFTER(NULL, EVENT_MYSQL, t, V_TIME(VALUE_TIMESTAMP, 1529501823123450),
+                "{\"c\":\"2018-06-20T13:37:03.123450Z\"}");
+    CHECK_AFTER(NULL, EVENT_MYSQL, t, V_TIME(VALUE_TIMESTAMP, 1529501823000000),
+                "{\"c\":\"2018-06-20T13:37:03.000000Z\"}");
+    /* PostgreSQL timestamptz: ISO_OFFSET_DATE_TIME trims trailing zeros */
+    CHECK_AFTER(NULL, EVENT_POSTGRESQL, t, V_TIME(VALUE_TIMESTAMP, 1529501823123450),
+                "{\"c\":\"2018-06-20T13:37:03.12345Z\"}");
+    CHECK_AFTER(NULL, EVENT_POSTGRESQL, t, V_TIME(VALUE_TIMESTAMP, -1),
+                "{\"c\":\"1969-12-31T23:59:59.999999Z\"}");
+    schema_table_free(t);
+
+    t = one_col("timetz", VALUE_ZONED_TIME);
+    CHECK_AFTER(NULL, EVENT_POSTGRESQL, t, V_KIND(VALUE_ZONED_TIME, "10:15:30.123456+02:00"),
+                "{\"c\":\"08:15:30.123456Z\"}");
+    CHECK_AFTER(NULL, EVENT_POSTGRESQL, t, V_KIND(VALUE_ZONED_TIME, "01:00:00-03"),
+                "{\"c\":\"04:00:00Z\"}");
+    CHECK_SCHEMA(NULL, EVENT_POSTGRESQL, t,
+                 "{\"type\":\"string\",\"optional\":true,\"name\":\"io.debezium.time.ZonedTime\","
+                 "\"version\":1,\"field\":\"c\"}");
+    schema_table_free(t);
+}
+
+static void test_temporal_connect_iso(void)
+{
+    static const char *const connect[] = {"time.precision.mode", "connect", NULL};
+    static const char *const iso[] = {"time.precision.mode", "isostring", NULL};
+    struct schema_table *t = one_col("date", VALUE_DATE);
+    CHECK_AFTER(connect, EVENT_MYSQL, t, V_TIME(VALUE_DATE, 18000), "{\"c\":18000}");
+    CHECK_SCHEMA(connect, EVENT_MYSQL, t,
+                 "{\"type\":\"int32\",\"optional\":true,"
+                 "\"name\":\"org.apache.kafka.connect.data.Date\",\"version\":1,\"field\":\"c\"}");
+    CHECK_AFTER(iso, EVENT_MYSQL, t, V_TIME(VALUE_DATE, 18000), "{\"c\":\"2019-04-14Z\"}");
+    schema_table_free(t);
+    t = one_col("time", VALUE_TIME);
+    t->cols[0].scale = 6;
+    CHECK_AFTER(connect, EVENT_MYSQL, t, V_TIME(VALUE_TIME, 3723000123), "{\"c\":3723000}");
+    CHECK_SCHEMA(connect, EVENT_MYSQL, t,
+                 "{\"type\":\"int32\",\"optional\":true,"
+                 "\"name\":\"org.apache.kafka.connect.data.Time\",\"version\":1,\"field\":\"c\"}");
+    schema_table_free(t);
+    t = one_col("datetime", VALUE_DATETIME);
+    t->cols[0].scale = 6;
+    CHECK_AFTER(connect, EVENT_MYSQL, t, V_TIME(VALUE_DATETIME, 1529501823123450),
+                "{\"c\":1529501823123}");
+    CHECK_SCHEMA(connect, EVENT_MYSQL, t,
+                 "{\"type\":\"int64\",\"optional\":true,"
+                 "\"name\":\"org.apache.kafka.connect.data.Timestamp\",\"version\":1,"
+                 "\"field\":\"c\"}");
+    CHECK_AFTER(iso, EVENT_MYSQL, t, V_TIME(VALUE_DATETIME, 1529501823123450),
+                "{\"c\":\"2018-06-20T13:37:03.12345Z\"}");
+    schema_table_free(t);
+}
+
+static void test_binary_modes(void)
+{
+    static const char *const b64[] = {"binary.handling.mode", "base64", NULL};
+    static const char *const url[] = {"binary.handling.mode", "base64-url-safe", NULL};
+    static const char *const hex[] = {"binary.handling.mode", "hex", NULL};
+    struct schema_table *t = one_col("varbinary", VALUE_BYTES);
+    struct value v = {.kind = VALUE_BYTES, .v.s = {.p = "\x01\x02\xff", .len = 3}};
+    CHECK_AFTER(NULL, EVENT_MYSQL, t, v, "{\"c\":\"AQL/\"}");
+    CHECK_SCHEMA(NULL, EVENT_MYSQL, t, "{\"type\":\"bytes\",\"optional\":true,\"field\":\"c\"}");
+    CHECK_AFTER(b64, EVENT_MYSQL, t, v, "{\"c\":\"AQL/\"}");
+    CHECK_SCHEMA(b64, EVENT_MYSQL, t, "{\"type\":\"string\",\"optional\":true,\"field\":\"c\"}");
+    CHECK_AFTER(url, EVENT_MYSQL, t, v, "{\"c\":\"AQL_\"}");
+    CHECK_AFTER(hex, EVENT_MYSQL, t, v, "{\"c\":\"0102ff\"}");
+    schema_table_free(t);
+}
+
+static void test_intervals(void)
+{
+    static const char *const str[] = {"interval.handling.mode", "string", NULL};
+    struct schema_table *t = one_col("interval", VALUE_INTERVAL);
+    struct value v = {.kind = VALUE_INTERVAL};
+    v.v.interval.months = 14;
+    v.v.interval.days = 3;
+    v.v.interval.micros = ((4 * 60 + 5) * 60 + 6) * 1000000LL + 780000;
+    CHECK_AFTER(NULL, EVENT_POSTGRESQL, t, v, "{\"c\":37091106780000}");
+    CHECK_SCHEMA(NULL, EVENT_POSTGRESQL, t,
+                 "{\"type\":\"int64\",\"optional\":true,"
+                 "\"name\":\"io.debezium.time.MicroDuration\",\"version\":1,\"field\":\"c\"}");
+    CHECK_AFTER(str, EVENT_POSTGRESQL, t, v, "{\"c\":\"P1Y2M3DT4H5M6.78S\"}");
+    CHECK_SCHEMA(str, EVENT_POSTGRESQL, t,
+                 "{\"type\":\"string\",\"optional\":true,\"name\":\"io.debezium.time.Interval\","
+                 "\"version\":1,\"field\":\"c\"}");
+    struct value zero = {.kind = VALUE_INTERVAL};
+    CHECK_AFTER(str, EVENT_POSTGRESQL, t, zero, "{\"c\":\"P0Y0M0DT0H0M0S\"}");
+    schema_table_free(t);
+}
+
+static void test_named_strings(void)
+{
+    struct schema_table *t = one_col("enum", VALUE_ENUM);
+    t->cols[0].enum_values = mem_alloc(3 * sizeof(char *));
+    t->cols[0].enum_values[0] = mem_strdup("a");
+    t->cols[0].enum_values[1] = mem_strdup("b");
+    t->cols[0].enum_values[2] = mem_strdup("c");
+    t->cols[0].n_enum_values = 3;
+    CHECK_AFTER(NULL, EVENT_MYSQL, t, V_KIND(VALUE_ENUM, "b"), "{\"c\":\"b\"}");
+    CHECK_SCHEMA(NULL, EVENT_MYSQL, t,
+                 "{\"type\":\"string\",\"optional\":true,\"name\":\"io.debezium.data.Enum\","
+                 "\"version\":1,\"parameters\":{\"allowed\":\"a,b,c\"},\"field\":\"c\"}");
+    t->cols[0].kind = VALUE_SET;
+    CHECK_AFTER(NULL, EVENT_MYSQL, t, V_KIND(VALUE_SET, "a,c"), "{\"c\":\"a,c\"}");
+    CHECK_SCHEMA(NULL, EVENT_MYSQL, t,
+                 "{\"type\":\"string\",\"optional\":true,\"name\":\"io.debezium.data.EnumSet\","
+                 "\"version\":1,\"parameters\":{\"allowed\":\"a,b,c\"},\"field\":\"c\"}");
+    schema_table_free(t);
+
+    t = one_col("json", VALUE_JSON);
+    CHECK_AFTER(NULL, EVENT_MYSQL, t, V_KIND(VALUE_JSON, "{\"k\": [1, 2]}"),
+                "{\"c\":\"{\\\"k\\\": [1, 2]}\"}");
+    CHECK_SCHEMA(NULL, EVENT_MYSQL, t,
+                 "{\"type\":\"string\",\"optional\":true,\"name\":\"io.debezium.data.Json\","
+                 "\"version\":1,\"field\":\"c\"}");
+    schema_table_free(t);
+    t = one_col("uuid", VALUE_TEXT);
+    CHECK_SCHEMA(NULL, EVENT_POSTGRESQL, t,
+                 "{\"type\":\"string\",\"optional\":true,\"name\":\"io.debezium.data.Uuid\","
+                 "\"version\":1,\"field\":\"c\"}");
+    schema_table_free(t);
+    t = one_col("xml", VALUE_TEXT);
+    CHECK_SCHEMA(NULL, EVENT_POSTGRESQL, t,
+                 "{\"type\":\"string\",\"optional\":true,\"name\":\"io.debezium.data.Xml\","
+                 "\"version\":1,\"field\":\"c\"}");
+    CHECK_AFTER(NULL, EVENT_POSTGRESQL, t, V_KIND(VALUE_TEXT, "<a/>"), "{\"c\":\"<a/>\"}");
+    schema_table_free(t);
+}
+
+static void test_bits_geometry_arrays(void)
+{
+    struct schema_table *t = one_col("bit", VALUE_BITS);
+    t->cols[0].length = 1;
+    struct value one = {.kind = VALUE_BITS, .v.s = {.p = "\x01", .len = 1, .i = 1}};
+    CHECK_AFTER(NULL, EVENT_MYSQL, t, one, "{\"c\":true}");
+    CHECK_SCHEMA(NULL, EVENT_MYSQL, t, "{\"type\":\"boolean\",\"optional\":true,\"field\":\"c\"}");
+    t->cols[0].length = 10;
+    struct value ten = {.kind = VALUE_BITS, .v.s = {.p = "\x01\x02", .len = 2, .i = 10}};
+    CHECK_AFTER(NULL, EVENT_MYSQL, t, ten, "{\"c\":\"AQI=\"}");
+    CHECK_SCHEMA(NULL, EVENT_MYSQL, t,
+                 "{\"type\":\"bytes\",\"optional\":true,\"name\":\"io.debezium.data.Bits\","
+                 "\"version\":1,\"parameters\":{\"length\":\"10\"},\"field\":\"c\"}");
+    schema_table_free(t);
+
+    t = one_col("geometry", VALUE_GEOMETRY);
+    t->cols[0].optional = false;
+    struct value g = {.kind = VALUE_GEOMETRY, .v.s = {.p = "\x01\x02\x03", .len = 3, .i = 4326}};
+    CHECK_AFTER(NULL, EVENT_MYSQL, t, g, "{\"c\":{\"wkb\":\"AQID\",\"srid\":4326}}");
+    CHECK_SCHEMA(NULL, EVENT_MYSQL, t,
+                 "{\"type\":\"struct\",\"fields\":["
+                 "{\"type\":\"bytes\",\"optional\":false,\"field\":\"wkb\"},"
+                 "{\"type\":\"int32\",\"optional\":true,\"field\":\"srid\"}],"
+                 "\"optional\":true,\"name\":\"io.debezium.data.geometry.Geometry\","
+                 "\"version\":1,\"doc\":\"Geometry\",\"field\":\"c\"}");
+    schema_table_free(t);
+
+    t = one_col("_int4", VALUE_ARRAY);
+    t->cols[0].elem_kind = VALUE_INT;
+    t->cols[0].int_bits = 32;
+    struct value elems[3] = {V_INT(1), V_INT(2), V_NULL};
+    struct value arr = {.kind = VALUE_ARRAY, .v.array = {.elems = elems, .n = 3}};
+    CHECK_AFTER(NULL, EVENT_POSTGRESQL, t, arr, "{\"c\":[1,2,null]}");
+    CHECK_SCHEMA(NULL, EVENT_POSTGRESQL, t,
+                 "{\"type\":\"array\",\"items\":{\"type\":\"int32\",\"optional\":true},"
+                 "\"optional\":true,\"field\":\"c\"}");
+    schema_table_free(t);
+}
+
+static void test_unchanged_and_absent(void)
+{
+    struct value unchanged = {.kind = VALUE_UNCHANGED};
+    struct value absent = {.kind = VALUE_ABSENT};
+    static const char *const ph[] = {"unavailable.value.placeholder", "__gone", NULL};
+    struct schema_table *t = one_col("text", VALUE_STRING);
+    CHECK_AFTER(NULL, EVENT_POSTGRESQL, t, unchanged,
+                "{\"c\":\"__debezium_unavailable_value\"}");
+    CHECK_AFTER(ph, EVENT_POSTGRESQL, t, unchanged, "{\"c\":\"__gone\"}");
+    CHECK_AFTER(NULL, EVENT_MYSQL, t, absent, "{\"c\":null}");
+    schema_table_free(t);
+    t = one_col("bytea", VALUE_BYTES);
+    CHECK_AFTER(NULL, EVENT_POSTGRESQL, t, unchanged,
+                "{\"c\":\"X19kZWJleml1bV91bmF2YWlsYWJsZV92YWx1ZQ==\"}");
+    schema_table_free(t);
+    t = one_col("_text", VALUE_ARRAY);
+    t->cols[0].elem_kind = VALUE_STRING;
+    CHECK_AFTER(NULL, EVENT_POSTGRESQL, t, unchanged,
+                "{\"c\":[\"__debezium_unavailable_value\"]}");
+    schema_table_free(t);
+    t = one_col("int4", VALUE_INT);
+    t->cols[0].int_bits = 32;
+    CHECK_AFTER(NULL, EVENT_POSTGRESQL, t, unchanged, "{\"c\":null}");
+    schema_table_free(t);
+}
+
+/* ---- records and options -------------------------------------------------------------- */
+
+static struct schema_table *two_col(bool key)
+{
+    struct schema_table *t = schema_table_new("db", NULL, "t");
+    struct schema_column *c = add_col(t, "id", "int", VALUE_INT, false);
+    c->int_bits = 32;
+    c->key = key;
+    add_col(t, "name", "varchar", VALUE_STRING, true);
+    return t;
+}
+
+static void test_keys(void)
+{
+    struct schema_table *t = two_col(true);
+    struct value row[2] = {V_INT(7), V_STR("x")};
+    struct event ev = insert_of(EVENT_MYSQL, t, row);
+    struct one o;
+    one_render(&o, NULL, true, &ev);
+    char *key = member_text(o.text, "key");
+    CHECK_STR(key, "{\"schema\":{\"type\":\"struct\",\"fields\":[{\"type\":\"int32\","
+                   "\"optional\":false,\"field\":\"id\"}],\"optional\":false,"
+                   "\"name\":\"p.db.t.Key\"},\"payload\":{\"id\":7}}");
+    free(key);
+    one_free(&o);
+
+    /* message.key.columns replaces the primary key (table matched as a regex) */
+    static const char *const mkc[] = {"message.key.columns", "other.x:a;d.\\.t:name", NULL};
+    one_render(&o, mkc, false, &ev);
+    key = member_text(o.text, "key");
+    CHECK_STR(key, "{\"name\":\"x\"}");
+    free(key);
+    one_free(&o);
+    schema_table_free(t);
+
+    /* no primary key: no key at all */
+    t = two_col(false);
+    ev = insert_of(EVENT_MYSQL, t, row);
+    one_render(&o, NULL, false, &ev);
+    CHECK(o.text && strstr(o.text, "\"key\":") == NULL);
+    one_free(&o);
+    schema_table_free(t);
+}
+
+static void test_tombstones_and_skips(void)
+{
+    struct schema_table *t = two_col(true);
+    struct value row[2] = {V_INT(7), V_STR("x")};
+    struct event del = insert_of(EVENT_MYSQL, t, row);
+    del.op = EVENT_DELETE;
+    del.after = NULL;
+    del.before = row;
+    struct one o;
+    static const char *const notomb[] = {"tombstones.on.delete", "false", NULL};
+    one_render(&o, notomb, false, &del);
+    CHECK_INT(o.count, 1);
+    one_free(&o);
+
+    static const char *const skipd[] = {"skipped.operations", "c,d", NULL};
+    one_render(&o, skipd, false, &del);
+    CHECK_INT(o.count, 0);
+    one_free(&o);
+
+    /* truncate: skipped by default (skipped.operations=t) */
+    struct event tr = insert_of(EVENT_POSTGRESQL, t, NULL);
+    tr.op = EVENT_TRUNCATE;
+    tr.after = NULL;
+    one_render(&o, NULL, false, &tr);
+    CHECK_INT(o.count, 0);
+    one_free(&o);
+    static const char *const none[] = {"skipped.operations", "none", NULL};
+    one_render(&o, none, false, &tr);
+    CHECK_INT(o.count, 1);
+    CHECK(o.text && strstr(o.text, "\"key\":") == NULL);
+    CHECK(o.text && strstr(o.text, "\"before\":null,\"after\":null,") != NULL);
+    CHECK(o.text && strstr(o.text, "\"op\":\"t\"") != NULL);
+    one_free(&o);
+
+    static const char *const bad[] = {"skipped.operations", "c,x", NULL};
+    struct config *cfg = cfg_of(bad);
+    struct render *r = NULL;
+    struct error err;
+    error_clear(&err);
+    CHECK(render_new(cfg, &r, &err) < 0);
+    CHECK(strstr(err.msg, "skipped.operations") != NULL);
+    config_free(cfg);
+    schema_table_free(t);
+}
+
+static void test_pg_source(void)
+{
+    struct schema_table *t = customers_table("postgres", "public");
+    struct value row[4];
+    customer_row(row, 1, "a", "b", "c");
+    struct event ev = insert_of(EVENT_POSTGRESQL, t, row);
+    ev.source.snapshot = SNAPSHOT_LAST;
+    ev.source.lsn = 24023128;
+    ev.source.last_commit_lsn = 0;
+    ev.source.txid = -1;
+    struct one o;
+    one_render(&o, NULL, false, &ev);
+    char *src = member_text(o.text, "source");
+    CHECK_STR(src, "{\"version\":\"3.2.4.Final\",\"connector\":\"postgresql\",\"name\":\"p\","
+                   "\"ts_ms\":1529501823000,\"snapshot\":\"last\",\"db\":\"postgres\","
+                   "\"sequence\":\"[null,\\\"24023128\\\"]\",\"ts_us\":1529501823000000,"
+                   "\"ts_ns\":1529501823000000000,\"schema\":\"public\",\"table\":\"customers\","
+                   "\"txId\":null,\"lsn\":24023128,\"xmin\":null}");
+    CHECK(o.text && strstr(o.text, "\"topic\":\"p.public.customers\"") != NULL);
+    free(src);
+    one_free(&o);
+    schema_table_free(t);
+}
+
+static void test_heartbeat_and_ddl(void)
+{
+    struct event hb;
+    memset(&hb, 0, sizeof hb);
+    hb.op = EVENT_HEARTBEAT;
+    hb.source.connector = EVENT_MYSQL;
+    pinned_ns = 1700000000123000000;
+    struct one o;
+    one_render(&o, NULL, false, &hb);
+    CHECK_STR(o.text, "{\"topic\":\"__debezium-heartbeat.p\",\"key\":{\"serverName\":\"p\"},"
+                      "\"value\":{\"ts_ms\":1700000000123}}\n");
+    one_free(&o);
+    one_render(&o, NULL, true, &hb);
+    CHECK_STR(o.text,
+              "{\"topic\":\"__debezium-heartbeat.p\",\"key\":{\"schema\":{\"type\":\"struct\","
+              "\"fields\":[{\"type\":\"string\",\"optional\":false,\"field\":\"serverName\"}],"
+              "\"optional\":false,\"name\":\"io.debezium.connector.common.ServerNameKey\","
+              "\"version\":1},\"payload\":{\"serverName\":\"p\"}},\"value\":{\"schema\":{"
+              "\"type\":\"struct\",\"fields\":[{\"type\":\"int64\",\"optional\":false,"
+              "\"field\":\"ts_ms\"}],\"optional\":false,"
+              "\"name\":\"io.debezium.connector.common.Heartbeat\",\"version\":1},"
+              "\"payload\":{\"ts_ms\":1700000000123}}}\n");
+    one_free(&o);
+
+    struct event ddl;
+    memset(&ddl, 0, sizeof ddl);
+    ddl.op = EVENT_DDL;
+    ddl.source.connector = EVENT_MARIADB;
+    ddl.source.ts_us = 1651535750000000;
+    ddl.source.server_id = 223344;
+    ddl.source.file = "mysql-bin.000003";
+    ddl.source.pos = 570;
+    ddl.source.thread = -1;
+    ddl.ddl = "ALTER TABLE customers ADD middle_name varchar(255) AFTER first_name";
+    ddl.ddl_db = "inventory";
+    one_render(&o, NULL, false, &ddl);
+    CHECK_STR(o.text,
+              "{\"topic\":\"p\",\"key\":{\"databaseName\":\"inventory\"},\"value\":{\"source\":{"
+              "\"version\":\"3.2.4.Final\",\"connector\":\"mariadb\",\"name\":\"p\","
+              "\"ts_ms\":1651535750000,\"snapshot\":\"false\",\"db\":\"inventory\","
+              "\"sequence\":null,\"ts_us\":1651535750000000,\"ts_ns\":1651535750000000000,"
+              "\"table\":null,\"server_id\":223344,\"gtid\":null,\"file\":\"mysql-bin.000003\","
+              "\"pos\":570,\"row\":0,\"thread\":null,\"query\":null},\"ts_ms\":1651535750000,"
+              "\"databaseName\":\"inventory\",\"schemaName\":null,\"ddl\":\"ALTER TABLE "
+              "customers ADD middle_name varchar(255) AFTER first_name\",\"tableChanges\":[]}}\n");
+    one_free(&o);
+    one_render(&o, NULL, true, &ddl);
+    CHECK(o.text && strstr(o.text, "\"name\":\"io.debezium.connector.mariadb.SchemaChangeKey\""));
+    CHECK(o.text &&
+          strstr(o.text, "\"name\":\"io.debezium.connector.mariadb.SchemaChangeValue\""));
+    json_t *parsed = o.text ? json_loads(o.text, 0, NULL) : NULL;
+    CHECK(parsed != NULL);
+    json_decref(parsed);
+    one_free(&o);
+    static const char *const off[] = {"include.schema.changes", "false", NULL};
+    one_render(&o, off, false, &ddl);
+    CHECK_INT(o.count, 0);
+    one_free(&o);
+}
+
+/* ---- ExtractNewRecordState ------------------------------------------------------------ */
+
+#define UNWRAP "transforms", "unwrap", "transforms.unwrap.type", \
+               "io.debezium.transforms.ExtractNewRecordState"
+
+static char *unwrap_delete(const char *const *kv, int *count)
+{
+    struct schema_table *t = two_col(true);
+    struct value row[2] = {V_INT(7), V_STR("x")};
+    struct event del = insert_of(EVENT_MYSQL, t, NULL);
+    del.op = EVENT_DELETE;
+    del.before = row;
+    struct one o;
+    one_render(&o, kv, false, &del);
+    char *text = o.text;
+    *count = o.count;
+    o.text = NULL;
+    one_free(&o);
+    schema_table_free(t);
+    return text;
+}
+
+static void test_unwrap_delete_modes(void)
+{
+    int n;
+    char *got;
+    static const char *const dflt[] = {UNWRAP, NULL};
+    got = unwrap_delete(dflt, &n);
+    CHECK_STR(got, "{\"topic\":\"p.db.t\",\"key\":{\"id\":7},\"value\":null}\n");
+    free(got);
+    static const char *const drop[] = {UNWRAP, "transforms.unwrap.delete.tombstone.handling.mode",
+                                       "drop", NULL};
+    got = unwrap_delete(drop, &n);
+    CHECK_INT(n, 0);
+    free(got);
+    static const char *const rewrite[] = {
+        UNWRAP, "transforms.unwrap.delete.tombstone.handling.mode", "rewrite", NULL};
+    got = unwrap_delete(rewrite, &n);
+    CHECK_STR(got, "{\"topic\":\"p.db.t\",\"key\":{\"id\":7},"
+                   "\"value\":{\"id\":7,\"name\":\"x\",\"__deleted\":\"true\"}}\n");
+    free(got);
+    static const char *const rwt[] = {UNWRAP, "transforms.unwrap.delete.tombstone.handling.mode",
+                                      "rewrite-with-tombstone", NULL};
+    got = unwrap_delete(rwt, &n);
+    CHECK_STR(got, "{\"topic\":\"p.db.t\",\"key\":{\"id\":7},"
+                   "\"value\":{\"id\":7,\"name\":\"x\",\"__deleted\":\"true\"}}\n"
+                   "{\"topic\":\"p.db.t\",\"key\":{\"id\":7},\"tombstone\":true}\n");
+    free(got);
+    static const char *const d2t[] = {UNWRAP, "transforms.unwrap.delete.tombstone.handling.mode",
+                                      "delete-to-tombstone", NULL};
+    got = unwrap_delete(d2t, &n);
+    CHECK_STR(got, "{\"topic\":\"p.db.t\",\"key\":{\"id\":7},\"tombstone\":true}\n");
+    free(got);
+    /* the options of Debezium 2.x */
+    static const char *const legacy[] = {UNWRAP, "transforms.unwrap.drop.tombstones", "false",
+                                         "transforms.unwrap.delete.handling.mode", "none", NULL};
+    got = unwrap_delete(legacy, &n);
+    CHECK_STR(got, "{\"topic\":\"p.db.t\",\"key\":{\"id\":7},\"value\":null}\n"
+                   "{\"topic\":\"p.db.t\",\"key\":{\"id\":7},\"tombstone\":true}\n");
+    free(got);
+    static const char *const legacy_drop[] = {UNWRAP, "transforms.unwrap.drop.tombstones",
+                                              "true", NULL};
+    got = unwrap_delete(legacy_drop, &n);
+    CHECK_INT(n, 0);
+    free(got);
+}
+
+static void test_unwrap_fields_headers_schema(void)
+{
+    static const char *const kv[] = {UNWRAP,
+                                     "transforms.unwrap.add.fields",
+                                     "op,source.ts_ms,table:tbl,lsn,snapshot",
+                                     "transforms.unwrap.add.headers",
+                                     "op,db,gtid",
+                                     "transforms.unwrap.delete.tombstone.handling.mode",
+                                     "rewrite",
+                                     NULL};
+    struct schema_table *t = two_col(true);
+    struct value row[2] = {V_INT(7), V_STR("x")};
+    struct event ev = insert_of(EVENT_MYSQL, t, row);
+    ev.op = EVENT_UPDATE;
+    struct one o;
+    one_render(&o, kv, false, &ev);
+    /* lsn is not a MySQL source field: left out; snapshot "false" is not stored: null */
+    CHECK_STR(o.text, "{\"topic\":\"p.db.t\",\"key\":{\"id\":7},\"value\":{\"id\":7,"
+                      "\"name\":\"x\",\"__op\":\"u\",\"__source_ts_ms\":1529501823000,"
+                      "\"__tbl\":\"t\",\"__snapshot\":null,\"__deleted\":\"false\"},"
+                      "\"headers\":[[\"__op\",\"u\"],[\"__db\",\"db\"],[\"__gtid\",null]]}\n");
+    one_free(&o);
+
+    one_render(&o, kv, true, &ev);
+    char *value = member_text(o.text, "value");
+    char *schema = member_text(value, "schema");
+    CHECK_STR(schema,
+              "{\"type\":\"struct\",\"fields\":[{\"type\":\"int32\",\"optional\":false,"
+              "\"field\":\"id\"},{\"type\":\"string\",\"optional\":true,\"field\":\"name\"},"
+              "{\"type\":\"string\",\"optional\":true,\"field\":\"__op\"},"
+              "{\"type\":\"int64\",\"optional\":true,\"field\":\"__source_ts_ms\"},"
+              "{\"type\":\"string\",\"optional\":true,\"field\":\"__tbl\"},"
+              "{\"type\":\"string\",\"optional\":true,\"name\":\"io.debezium.data.Enum\","
+              "\"version\":1,\"parameters\":{\"allowed\":\"true,first,first_in_data_collection,"
+              "last_in_data_collection,last,false,incremental\"},\"field\":\"__snapshot\"},"
+              "{\"type\":\"string\",\"optional\":true,\"field\":\"__deleted\"}],"
+              "\"optional\":false,\"name\":\"p.db.t.Value\"}");
+    free(schema);
+    free(value);
+    one_free(&o);
+
+    /* plain unwrap keeps the row schema as it is in the envelope (optional) */
+    static const char *const plain[] = {UNWRAP, NULL};
+    one_render(&o, plain, true, &ev);
+    value = member_text(o.text, "value");
+    schema = member_text(value, "schema");
+    CHECK(schema && strstr(schema, "\"optional\":true,\"name\":\"p.db.t.Value\"}") != NULL);
+    free(schema);
+    free(value);
+    one_free(&o);
+
+    /* truncate records are dropped by the SMT; heartbeats pass through */
+    struct event tr = insert_of(EVENT_POSTGRESQL, t, NULL);
+    tr.op = EVENT_TRUNCATE;
+    static const char *const trunc[] = {UNWRAP, "skipped.operations", "none", NULL};
+    one_render(&o, trunc, false, &tr);
+    CHECK_INT(o.count, 0);
+    one_free(&o);
+    struct event hb;
+    memset(&hb, 0, sizeof hb);
+    hb.op = EVENT_HEARTBEAT;
+    one_render(&o, plain, false, &hb);
+    CHECK_INT(o.count, 1);
+    one_free(&o);
+    schema_table_free(t);
+}
+
+static void test_unsupported_transform(void)
+{
+    static const char *const kv[] = {"transforms", "route", "transforms.route.type",
+                                     "org.apache.kafka.connect.transforms.RegexRouter", NULL};
+    struct config *cfg = cfg_of(kv);
+    struct render *r = NULL;
+    struct error err;
+    error_clear(&err);
+    CHECK(render_new(cfg, &r, &err) < 0);
+    CHECK(strstr(err.msg, "transforms.route.type") != NULL);
+    config_free(cfg);
+}
+
+/* A new table version at the address of the old one must not reuse the old plans. */
+static void test_cache_follows_table_changes(void)
+{
+    struct config *cfg = cfg_of(NULL);
+    config_set(cfg, "value.converter.schemas.enable", "false");
+    struct render *r = render_of(cfg);
+    struct schema_table *t = one_col("int", VALUE_INT);
+    t->cols[0].int_bits = 32;
+    struct value row[1] = {V_INT(5)};
+    struct event ev = insert_of(EVENT_MYSQL, t, row);
+    if (r) {
+        char *got = render_lines(r, &ev, NULL);
+        char *after = member_text(got, "after");
+        CHECK_STR(after, "{\"c\":5}");
+        free(after);
+        free(got);
+        free(t->cols[0].name);
+        t->cols[0].name = mem_strdup("d");
+        t->cols[0].kind = VALUE_STRING;
+        row[0] = V_STR("five");
+        got = render_lines(r, &ev, NULL);
+        after = member_text(got, "after");
+        CHECK_STR(after, "{\"d\":\"five\"}");
+        free(after);
+        free(got);
+    }
+    render_free(r);
+    schema_table_free(t);
+    config_free(cfg);
+}
+
 static const struct unit_case cases[] = {
     {"golden mysql customers create", test_mysql_customers_create},
     {"golden mysql customers update", test_mysql_customers_update},
@@ -414,6 +1274,26 @@ static const struct unit_case cases[] = {
     {"golden mysql orders (real 3.2.4 record)", test_mysql_orders_real},
     {"golden pg customers update (real 3.1.3 record)", test_pg_customers_update_real},
     {"unwrap: the flattened record of the issue", test_unwrap_issue_example},
+    {"doubles as Java prints them", test_java_doubles},
+    {"integer widths and YEAR", test_integers},
+    {"bigint.unsigned.handling.mode long/precise", test_bigint_unsigned},
+    {"decimal.handling.mode precise/string/double, variable scale", test_decimals},
+    {"time.precision.mode adaptive and adaptive_time_microseconds", test_temporal_adaptive},
+    {"ZonedTimestamp and ZonedTime", test_zoned},
+    {"time.precision.mode connect and isostring", test_temporal_connect_iso},
+    {"binary.handling.mode bytes/base64/base64-url-safe/hex", test_binary_modes},
+    {"interval.handling.mode numeric/string", test_intervals},
+    {"enum, set, json, uuid, xml", test_named_strings},
+    {"bits, geometry, arrays", test_bits_geometry_arrays},
+    {"unchanged TOAST placeholder and absent columns", test_unchanged_and_absent},
+    {"keys: schema, message.key.columns, keyless tables", test_keys},
+    {"tombstones.on.delete and skipped.operations", test_tombstones_and_skips},
+    {"postgresql source block", test_pg_source},
+    {"heartbeat and schema change records", test_heartbeat_and_ddl},
+    {"unwrap delete modes, new and legacy", test_unwrap_delete_modes},
+    {"unwrap add.fields, add.headers, flat schema", test_unwrap_fields_headers_schema},
+    {"unsupported transform refused", test_unsupported_transform},
+    {"cache follows a changed table", test_cache_follows_table_changes},
     {NULL, NULL},
 };
 
