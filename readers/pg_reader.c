@@ -566,7 +566,8 @@ static int rel_build(struct pg_reader *r, uint32_t relid, const char *nsp, const
     PGresult *res = run_params(
         r->sql,
         "SELECT a.attname, a.attnotnull, "
-        "  COALESCE(array_position(i.indkey::int2[], a.attnum), 0), "
+        "  COALESCE((SELECT k.n FROM unnest(i.indkey) WITH ORDINALITY k(att, n) "
+        "            WHERE k.att = a.attnum), 0), "
         "  format_type(a.atttypid, a.atttypmod) "
         "FROM pg_attribute a LEFT JOIN pg_index i ON i.indrelid = a.attrelid AND i.indisprimary "
         "WHERE a.attrelid = $1 AND a.attnum > 0 AND NOT a.attisdropped",
@@ -1340,7 +1341,8 @@ static int snapshot_prepare(struct pg_reader *r, const json_t *resume, bool slot
                                                  r->snapmode == SNAP_INITIAL_ONLY,
                         &cons, snapname, sizeof snapname, err) < 0)
             return -1;
-        log_info("pg", "created replication slot %s at %s", r->slot, snapname);
+        log_info("pg", "created replication slot %s at %" PRIX32 "/%" PRIX32, r->slot,
+                 (uint32_t)(cons >> 32), (uint32_t)cons);
         r->slot_lsn = cons;
         if (snapshot_begin(r, snapname, cons, r->slot, err) < 0)
             return -1;
@@ -1394,8 +1396,10 @@ static int snapshot_prepare(struct pg_reader *r, const json_t *resume, bool slot
                 }
             }
         }
-        log_info("pg", "snapshot at %s (temporary slot %s); the stream resumes at %" PRIX64,
-                 snapname, tmp, stream_from);
+        log_info("pg", "new snapshot at %" PRIX32 "/%" PRIX32 " (temporary slot %s); the stream "
+                       "resumes at %" PRIX32 "/%" PRIX32,
+                 (uint32_t)(cons >> 32), (uint32_t)cons, tmp, (uint32_t)(stream_from >> 32),
+                 (uint32_t)stream_from);
     }
     r->snap_lsn = cons;
     r->phase = PHASE_SNAPSHOT;
