@@ -154,6 +154,7 @@ struct render {
     enum interval_mode interval;
     bool tombstones;
     bool schema_changes;
+    bool include_query;
     bool key_schemas;
     bool value_schemas;
     bool skip[5]; /* by event_op: c u d r t */
@@ -602,11 +603,25 @@ int render_new(const struct config *cfg, struct render **out, struct error *err)
     r->interval = (enum interval_mode)m;
     if (config_bool(cfg, "tombstones.on.delete", true, &r->tombstones, err) < 0 ||
         config_bool(cfg, "include.schema.changes", true, &r->schema_changes, err) < 0 ||
+        config_bool(cfg, "include.query", false, &r->include_query, err) < 0 ||
         config_bool(cfg, "key.converter.schemas.enable", true, &r->key_schemas, err) < 0 ||
         config_bool(cfg, "value.converter.schemas.enable", true, &r->value_schemas, err) < 0)
         goto fail;
     if (parse_skipped(r, config_str(cfg, "skipped.operations", "t"), err) < 0)
         goto fail;
+    /* Refused rather than ignored: consumers would wait for data that never comes. */
+    bool txmeta;
+    if (config_bool(cfg, "provide.transaction.metadata", false, &txmeta, err) < 0)
+        goto fail;
+    if (txmeta) {
+        error_set(err, "provide.transaction.metadata: transaction metadata is not supported yet");
+        goto fail;
+    }
+    const char *hstore = config_get(cfg, "hstore.handling.mode");
+    if (hstore && strcasecmp(hstore, "json") != 0) {
+        error_set(err, "hstore.handling.mode: only json is supported");
+        goto fail;
+    }
     const char *mkc = config_get(cfg, "message.key.columns");
     if (mkc && parse_key_columns(r, mkc, err) < 0)
         goto fail;
@@ -899,9 +914,10 @@ static void plan_column(const struct render *r, enum event_connector conn,
     case VALUE_TIMESTAMP:
         p->enc = ENC_ZONED_TS;
         set_logical(p, "string", "io.debezium.time.ZonedTimestamp", 1);
-        /* The binlog converters format with exactly the column's fsp digits; PostgreSQL's
-         * OffsetDateTime goes through ISO_OFFSET_DATE_TIME, which trims them. */
-        p->frac = conn == EVENT_POSTGRESQL || c->scale < 0 ? 0 : c->scale;
+        /* Both connectors format with exactly the column's fractional digits (DBZ-5996,
+         * DBZ-6163); a width of 0 falls back to ISO_OFFSET_DATE_TIME, which prints only the
+         * digits needed. PostgreSQL's timestamptz without a precision keeps 6. */
+        p->frac = c->scale < 0 ? (conn == EVENT_POSTGRESQL ? 6 : 0) : c->scale;
         return;
     case VALUE_ZONED_TIME:
         p->enc = ENC_ZONED_TIME;
@@ -2045,7 +2061,7 @@ static void put_source(const struct render *r, struct buf *b, const struct event
     else
         PUT_LIT(b, "null");
     PUT_LIT(b, ",\"query\":");
-    put_opt_str(b, s->query);
+    put_opt_str(b, r->include_query ? s->query : NULL);
     buf_putc(b, '}');
 }
 
@@ -2216,7 +2232,7 @@ static enum fr_result put_field_ref(const struct render *r, struct buf *b,
     if (strcmp(n, "thread") == 0)
         return fr_opt_int(b, s->thread >= 0, s->thread, raw);
     if (strcmp(n, "query") == 0)
-        return fr_str(b, s->query, raw);
+        return fr_str(b, r->include_query ? s->query : NULL, raw);
     return FR_MISSING;
 }
 

@@ -1,9 +1,10 @@
 /*
  * render: a change event as the records Debezium would produce for it, byte for byte as its
- * JsonConverter writes them: topic, key (primary-key struct), value (the envelope
- * {before, after, source, op, ts_ms, ts_us, ts_ns, transaction}, or the flat form of the
- * ExtractNewRecordState transform), each wrapped in {schema, payload} when the converter's
- * schemas.enable is true; a tombstone after a delete when tombstones.on.delete is true.
+ * JsonConverter writes them (Debezium 3.2 through Kafka Connect): topic, key (primary-key
+ * struct), value (the envelope {before, after, source, transaction, op, ts_ms, ts_us, ts_ns},
+ * or the flat form of the ExtractNewRecordState transform), each wrapped in {schema, payload}
+ * when the converter's schemas.enable is true; a tombstone after a delete when
+ * tombstones.on.delete is true; heartbeat and (MySQL/MariaDB) schema change records.
  * Value encodings follow the Debezium modes (decimal.handling.mode, time.precision.mode,
  * binary.handling.mode, bigint.unsigned.handling.mode, interval.handling.mode).
  *

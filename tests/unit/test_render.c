@@ -217,7 +217,9 @@ static void check_golden(const char *name, const char *got)
 
 static void test_mysql_customers_create(void)
 {
-    struct config *cfg = cfg_of(NULL);
+    /* the docs' examples show source.query, which needs include.query */
+    static const char *const kv[] = {"include.query", "true", NULL};
+    struct config *cfg = cfg_of(kv);
     struct render *r = render_of(cfg);
     struct schema_table *t = customers_table("inventory", NULL);
     struct value after[4];
@@ -245,7 +247,9 @@ static void test_mysql_customers_create(void)
 
 static void test_mysql_customers_update(void)
 {
-    struct config *cfg = cfg_of(NULL);
+    /* the docs' examples show source.query, which needs include.query */
+    static const char *const kv[] = {"include.query", "true", NULL};
+    struct config *cfg = cfg_of(kv);
     struct render *r = render_of(cfg);
     struct schema_table *t = customers_table("inventory", NULL);
     struct value before[4], after[4];
@@ -273,7 +277,9 @@ static void test_mysql_customers_update(void)
 
 static void test_mysql_customers_delete(void)
 {
-    struct config *cfg = cfg_of(NULL);
+    /* the docs' examples show source.query, which needs include.query */
+    static const char *const kv[] = {"include.query", "true", NULL};
+    struct config *cfg = cfg_of(kv);
     struct render *r = render_of(cfg);
     struct schema_table *t = customers_table("inventory", NULL);
     struct value before[4];
@@ -726,11 +732,19 @@ static void test_zoned(void)
                 "{\"c\":\"2018-06-20T13:37:03.123450Z\"}");
     CHECK_AFTER(NULL, EVENT_MYSQL, t, V_TIME(VALUE_TIMESTAMP, 1529501823000000),
                 "{\"c\":\"2018-06-20T13:37:03.000000Z\"}");
-    /* PostgreSQL timestamptz: ISO_OFFSET_DATE_TIME trims trailing zeros */
-    CHECK_AFTER(NULL, EVENT_POSTGRESQL, t, V_TIME(VALUE_TIMESTAMP, 1529501823123450),
-                "{\"c\":\"2018-06-20T13:37:03.12345Z\"}");
+    /* PostgreSQL timestamptz: the declared precision too, 6 when none is declared */
+    t->cols[0].scale = 3;
+    CHECK_AFTER(NULL, EVENT_POSTGRESQL, t, V_TIME(VALUE_TIMESTAMP, 1529501823120000),
+                "{\"c\":\"2018-06-20T13:37:03.120Z\"}");
+    t->cols[0].scale = -1;
+    CHECK_AFTER(NULL, EVENT_POSTGRESQL, t, V_TIME(VALUE_TIMESTAMP, 1529501823120000),
+                "{\"c\":\"2018-06-20T13:37:03.120000Z\"}");
     CHECK_AFTER(NULL, EVENT_POSTGRESQL, t, V_TIME(VALUE_TIMESTAMP, -1),
                 "{\"c\":\"1969-12-31T23:59:59.999999Z\"}");
+    /* a width of 0 prints only the digits needed (ISO_OFFSET_DATE_TIME) */
+    t->cols[0].scale = 0;
+    CHECK_AFTER(NULL, EVENT_POSTGRESQL, t, V_TIME(VALUE_TIMESTAMP, 1529501823120000),
+                "{\"c\":\"2018-06-20T13:37:03.12Z\"}");
     schema_table_free(t);
 
     t = one_col("timetz", VALUE_ZONED_TIME);
@@ -1001,6 +1015,31 @@ static void test_tombstones_and_skips(void)
     error_clear(&err);
     CHECK(render_new(cfg, &r, &err) < 0);
     CHECK(strstr(err.msg, "skipped.operations") != NULL);
+    config_free(cfg);
+    schema_table_free(t);
+}
+
+static void test_query_needs_include_query(void)
+{
+    struct schema_table *t = two_col(true);
+    struct value row[2] = {V_INT(7), V_STR("x")};
+    struct event ev = insert_of(EVENT_MYSQL, t, row);
+    ev.source.query = "INSERT INTO t VALUES (7, 'x')";
+    struct one o;
+    one_render(&o, NULL, false, &ev);
+    CHECK(o.text && strstr(o.text, "\"query\":null") != NULL);
+    one_free(&o);
+    static const char *const kv[] = {"include.query", "true", NULL};
+    one_render(&o, kv, false, &ev);
+    CHECK(o.text && strstr(o.text, "\"query\":\"INSERT INTO t VALUES (7, 'x')\"") != NULL);
+    one_free(&o);
+    static const char *const txm[] = {"provide.transaction.metadata", "true", NULL};
+    struct config *cfg = cfg_of(txm);
+    struct render *r = NULL;
+    struct error err;
+    error_clear(&err);
+    CHECK(render_new(cfg, &r, &err) < 0);
+    CHECK(strstr(err.msg, "provide.transaction.metadata") != NULL);
     config_free(cfg);
     schema_table_free(t);
 }
@@ -1289,6 +1328,7 @@ static const struct unit_case cases[] = {
     {"keys: schema, message.key.columns, keyless tables", test_keys},
     {"tombstones.on.delete and skipped.operations", test_tombstones_and_skips},
     {"postgresql source block", test_pg_source},
+    {"source.query only with include.query; no transaction metadata", test_query_needs_include_query},
     {"heartbeat and schema change records", test_heartbeat_and_ddl},
     {"unwrap delete modes, new and legacy", test_unwrap_delete_modes},
     {"unwrap add.fields, add.headers, flat schema", test_unwrap_fields_headers_schema},
