@@ -1125,6 +1125,13 @@ static void put_name(struct buf *b, const char *topic, const char *suffix)
     buf_putc(b, '"');
 }
 
+/* The rewrite modes add "__deleted" to every flattened record. */
+static bool is_rewrite(const struct render *r)
+{
+    return r->udel == UNWRAP_REWRITE || r->udel == UNWRAP_REWRITE_WITH_TOMBSTONE ||
+           (r->udel == UNWRAP_LEGACY && r->legacy == LEGACY_REWRITE);
+}
+
 static void build_schemas(const struct render *r, struct tcache *c)
 {
     struct buf b;
@@ -1173,8 +1180,7 @@ static void build_schemas(const struct render *r, struct tcache *c)
     buf_putc(&b, '}');
     c->row_schema = buf_take(&b);
 
-    bool rewrite = r->udel == UNWRAP_REWRITE || r->udel == UNWRAP_REWRITE_WITH_TOMBSTONE ||
-                   (r->udel == UNWRAP_LEGACY && r->legacy == LEGACY_REWRITE);
+    bool rewrite = is_rewrite(r);
     PUT_LIT(&b, "{\"type\":\"struct\",");
     put_row_fields(&b, c, NULL, ncols);
     b.len--; /* reopen the field list */
@@ -2288,12 +2294,6 @@ static void close_mark(struct buf *b, ssize_t at, size_t *len)
     buf_putc(b, '\0'); /* each piece is NUL-terminated for callers that want C strings */
 }
 
-static bool is_rewrite(const struct render *r)
-{
-    return r->udel == UNWRAP_REWRITE || r->udel == UNWRAP_REWRITE_WITH_TOMBSTONE ||
-           (r->udel == UNWRAP_LEGACY && r->legacy == LEGACY_REWRITE);
-}
-
 /* The row schema with a null value: what JsonConverter makes of ExtractField("after") on a
  * delete. It is the text "null" (or a schema with a null payload), not a Kafka tombstone. */
 static void put_null_row(const struct render *r, struct buf *b, const struct tcache *c,
@@ -2430,14 +2430,13 @@ static void put_wrapped(struct buf *b, bool schemas, const char *schema, const c
         buf_putc(b, '}');
 }
 
-static int render_heartbeat(const struct render *r, const struct event *ev, render_emit_fn emit,
-                            void *ctx, struct error *err)
+static int render_heartbeat(const struct render *r, render_emit_fn emit, void *ctx,
+                            struct error *err)
 {
     struct buf b, payload;
     struct out_rec o;
     char topic[512];
     struct now now = now_of(r);
-    (void)ev;
 
     snprintf(topic, sizeof topic, "%s.%s", r->heartbeat_prefix, r->prefix);
     buf_init(&b);
@@ -2567,7 +2566,7 @@ int render_event(const struct render *r, const struct event *ev, render_emit_fn 
     case EVENT_COMMIT:
         return 0;
     case EVENT_HEARTBEAT:
-        return render_heartbeat(r, ev, emit, ctx, err);
+        return render_heartbeat(r, emit, ctx, err);
     case EVENT_DDL:
         return render_ddl(r, ev, emit, ctx, err);
     case EVENT_CREATE:

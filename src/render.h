@@ -27,7 +27,9 @@ struct render;
 /* One record; all pointers borrowed for the duration of the callback. */
 struct render_record {
     const char *topic;
-    const char *key;   /* JSON text, NULL when the record has no key (truncate) */
+    /* JSON texts, also NUL-terminated; key NULL when the record has none (truncate, a table
+     * without primary key). */
+    const char *key;
     size_t key_len;
     const char *value; /* JSON text, NULL for a tombstone */
     size_t value_len;
