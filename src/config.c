@@ -151,8 +151,7 @@ static const struct key_def keys[] = {
     {"publication.autocreate.mode", KT_CHOICE, FOR_PG, 0, "all_tables", 0, 0,
      CHOICES("all_tables", "filtered", "disabled", "no_tables"),
      "Whether and how dbtail creates the publication when it does not exist."},
-    {"plugin.name", KT_STR, FOR_PG, 0, "pgoutput", 0, 0, NULL,
-     "Logical decoding plugin; only `pgoutput` is supported."},
+    {"plugin.name", KT_STR, FOR_PG, 0, "pgoutput", 0, 0, NULL, "Logical decoding plugin."},
     {"slot.drop.on.stop", KT_BOOL, FOR_PG, 0, "false", 0, 0, NULL,
      "Drop the replication slot when dbtail stops (tests only: the position is lost)."},
     {"decimal.handling.mode", KT_CHOICE, FOR_ALL, 0, "precise", 0, 0,
@@ -211,7 +210,8 @@ static const struct key_def keys[] = {
     {"sink.file.path", KT_STR, FOR_ALL, 0, "-", 0, 0, NULL,
      "File the `file` sink appends JSON lines to; `-` is standard output."},
     {"sink.kafka.", KT_STR, FOR_ALL, KF_PREFIX, NULL, 0, 0, NULL,
-     "Passed to librdkafka without the prefix, e.g. `sink.kafka.bootstrap.servers`."},
+     "Passed to librdkafka without the prefix, e.g. `sink.kafka.bootstrap.servers` (required by "
+     "the `kafka` sink)."},
     {"topic.creation.default.partitions", KT_INT, FOR_ALL, 0, NULL, -1, INT32_MAX, NULL,
      "Partitions of the topics the `kafka` sink creates (-1: the broker's default, 0 is not "
      "allowed); when neither this nor the replication factor is set, dbtail creates no topics."},
@@ -222,17 +222,18 @@ static const struct key_def keys[] = {
      "With `sink.kafka.transactional.id`: the topic where each Kafka transaction also records "
      "the source commit it ends, so a restart resumes exactly after it."},
     {"sink.doris.fenodes", KT_LIST, FOR_ALL, 0, NULL, 0, 0, NULL,
-     "Doris frontends as `host:http_port`, comma-separated; required by the `doris` sink."},
+     "Doris frontends as `host:http_port`, comma-separated. Required by the `doris` sink."},
     {"sink.doris.username", KT_STR, FOR_ALL, 0, "root", 0, 0, NULL, "Doris user."},
     {"sink.doris.password", KT_STR, FOR_ALL, 0, NULL, 0, 0, NULL,
      "Password of the Doris user; never logged."},
     {"sink.doris.database", KT_STR, FOR_ALL, 0, NULL, 0, 0, NULL,
-     "Doris database the tables are loaded into."},
-    {"sink.doris.table.name.format", KT_STR, FOR_ALL, 0, NULL, 0, 0, NULL,
-     "Name of the Doris table for a source table (default: the source table's name)."},
+     "Doris database the tables are loaded into. Required by the `doris` sink."},
+    {"sink.doris.table.name.format", KT_STR, FOR_ALL, 0, "{table}", 0, 0, NULL,
+     "Name of the Doris table for a source table; `{db}`, `{schema}` and `{table}` are "
+     "replaced by the source's names."},
     {"sink.doris.batch.rows", KT_INT, FOR_ALL, 0, "100000", 1, INT64_MAX, NULL,
      "A table's batch is loaded when it holds this many rows."},
-    {"sink.doris.batch.bytes", KT_INT, FOR_ALL, 0, "94371840 (90 MiB)", 1, INT64_MAX, NULL,
+    {"sink.doris.batch.bytes", KT_INT, FOR_ALL, 0, "94371840 (90 MiB)", 1, INT64_MAX / 4, NULL,
      "A table's batch is loaded when it holds this many bytes."},
     {"sink.doris.flush.interval.ms", KT_INT, FOR_ALL, 0, "1000", 0, INT32_MAX, NULL,
      "Batches are loaded at least this often."},
@@ -246,7 +247,7 @@ static const struct key_def keys[] = {
      "Load with Stream Load two-phase commit."},
     {"sink.doris.max.retries", KT_INT, FOR_ALL, 0, "10", 0, INT32_MAX, NULL,
      "Retries of a failed load before dbtail stops."},
-    {"sink.doris.request.timeout.ms", KT_INT, FOR_ALL, 0, NULL, 1, INT32_MAX, NULL,
+    {"sink.doris.request.timeout.ms", KT_INT, FOR_ALL, 0, "120000", 1, INT32_MAX, NULL,
      "Timeout of one HTTP request to Doris."},
     {"sink.doris.properties.", KT_STR, FOR_ALL, KF_PREFIX, NULL, 0, 0, NULL,
      "Extra Stream Load headers, e.g. `sink.doris.properties.strict_mode=true`."},
@@ -262,6 +263,28 @@ static const struct key_def keys[] = {
     {"shutdown.timeout.ms", KT_INT, FOR_ALL, 0, "10000", 0, 86400000, NULL,
      "How long a stop waits for the sinks to flush."},
 };
+
+/* Keys where Debezium accepts more than dbtail implements: any value but `only` is refused. */
+static const struct {
+    const char *key;
+    const char *only;
+    const char *refusal;
+} limits[] = {
+    {"plugin.name", "pgoutput",
+     "only pgoutput is supported (decoderbufs/wal2json need server extensions dbtail does not "
+     "use)"},
+    {"hstore.handling.mode", "json", "only json is supported"},
+    {"provide.transaction.metadata", "false", "transaction metadata is not supported yet"},
+};
+
+static int limit_index(const struct key_def *d)
+{
+    for (size_t i = 0; i < sizeof limits / sizeof limits[0]; i++) {
+        if (strcmp(limits[i].key, d->key) == 0)
+            return (int)i;
+    }
+    return -1;
+}
 
 /* Options of io.debezium.transforms.ExtractNewRecordState, as transforms.<name>.<option>. */
 static const struct key_def unwrap_options[] = {
@@ -1204,18 +1227,13 @@ static int check_sinks(const struct config *cfg, const char *key, struct error *
     return 0;
 }
 
-static int check_typed(const struct config *cfg, const struct key_def *d, const char *key,
-                       struct error *err)
+/* The check of the value's form that d's type asks for. */
+static int check_form(const struct config *cfg, const struct key_def *d, const char *key,
+                      struct error *err)
 {
     int64_t i;
     bool b;
     int c;
-    if (d->flags & KF_REFUSED) {
-        const char *v = config_get(cfg, key);
-        if (v && v[0])
-            return error_set(err, "%s: %s", key, d->help);
-        return 0;
-    }
     switch (d->type) {
     case KT_INT:
         return config_int(cfg, key, 0, d->min, d->max, &i, err);
@@ -1243,6 +1261,53 @@ static int check_typed(const struct config *cfg, const struct key_def *d, const 
         return 0;
     }
     return 0;
+}
+
+/* Checks a set key against its definition: its form first, then what dbtail supports. */
+static int check_typed(const struct config *cfg, const struct key_def *d, const char *key,
+                       struct error *err)
+{
+    const char *v = config_get(cfg, key);
+    if (d->flags & KF_REFUSED)
+        return v[0] ? error_set(err, "%s: %s", key, d->help) : 0;
+    if (check_form(cfg, d, key, err) < 0)
+        return -1;
+    int limit = limit_index(d);
+    if (limit >= 0) {
+        char *text = trimmed_copy(v);
+        bool ok = strcasecmp(text, limits[limit].only) == 0;
+        free(text);
+        if (!ok)
+            return error_set(err, "%s: %s", key, limits[limit].refusal);
+    }
+    return 0;
+}
+
+/* Keys a sink cannot start without, checked here so that one run of validation names them. */
+static const struct {
+    const char *sink;
+    const char *key;
+} sink_required[] = {
+    {"kafka", "sink.kafka.bootstrap.servers"},
+    {"doris", "sink.doris.fenodes"},
+    {"doris", "sink.doris.database"},
+};
+
+/* True when the (already checked) sink.type list names sink. */
+static bool sink_listed(const char *list, const char *sink)
+{
+    size_t n = strlen(sink);
+    for (const char *p = list; p && *p;) {
+        while (*p == ' ' || *p == '\t')
+            p++;
+        if (strncmp(p, sink, n) == 0 &&
+            (p[n] == '\0' || p[n] == ',' || p[n] == ' ' || p[n] == '\t'))
+            return true;
+        p = strchr(p, ',');
+        if (p)
+            p++;
+    }
+    return false;
 }
 
 static const char *connector_label(unsigned connector)
@@ -1369,10 +1434,12 @@ int config_validate(const struct config *cfg, struct error *err)
                            connector_label(connector));
     }
 
-    const char *plugin = config_get(cfg, "plugin.name");
-    if (rc == 0 && connector == FOR_PG && plugin && strcmp(plugin, "pgoutput") != 0)
-        rc = error_set(err, "plugin.name: only pgoutput is supported (decoderbufs/wal2json need "
-                            "server extensions dbtail does not use)");
+    for (size_t i = 0; i < sizeof sink_required / sizeof sink_required[0] && rc == 0; i++) {
+        const char *v = config_get(cfg, sink_required[i].key);
+        if (sink_listed(config_get(cfg, "sink.type"), sink_required[i].sink) && (!v || !v[0]))
+            rc = error_set(err, "%s: required by the %s sink", sink_required[i].key,
+                           sink_required[i].sink);
+    }
 
     for (size_t t = 0; t < transforms.n && rc == 0; t++) {
         char key[256];
@@ -1406,7 +1473,10 @@ static void reference_row(FILE *out, const char *prefix, const struct key_def *d
     fputs((d->flags & KF_REFUSED) ? "Not supported: setting it is an error." : d->help, out);
     if (d->connectors != FOR_ALL)
         fprintf(out, " %s only.", connector_label(d->connectors));
-    if (d->type == KT_CHOICE) {
+    int limit = limit_index(d);
+    if (limit >= 0) {
+        fprintf(out, " Only `%s` is supported.", limits[limit].only);
+    } else if (d->type == KT_CHOICE) {
         fputs(" One of ", out);
         for (int i = 0; d->choices[i]; i++)
             fprintf(out, "%s`%s`", i ? ", " : "", d->choices[i]);

@@ -130,6 +130,7 @@ static const char *good_pg =
     "  \"transforms.unwrap.add.fields\": \"op,table\",\n"
     "  \"sink.type\": \"file, doris\",\n"
     "  \"sink.doris.fenodes\": \"127.0.0.1:8030\",\n"
+    "  \"sink.doris.database\": \"inventory\",\n"
     "  \"sink.doris.buckets\": \"auto\",\n"
     "  \"sink.doris.max.filter.ratio\": 0.1,\n"
     "  \"offset.storage.file.filename\": \"/tmp/x.offsets\"\n"
@@ -726,6 +727,16 @@ static void test_validate_required(void)
     CHECK_INT(validate_with(good_pg, "sink.type", "file, ", &err), -1);
     CHECK_STR(err.msg, "sink.type: empty entry in \"file, \" (use a comma list such as "
                        "\"file,doris\")");
+    CHECK_INT(validate_with(good_pg, "sink.doris.database", NULL, &err), -1);
+    CHECK_STR(err.msg, "sink.doris.database: required by the doris sink");
+    CHECK_INT(validate_with(good_pg, "sink.doris.fenodes", "", &err), -1);
+    CHECK_STR(err.msg, "sink.doris.fenodes: required by the doris sink");
+    CHECK_INT(validate_with(good_mysql, "sink.kafka.bootstrap.servers", NULL, &err), -1);
+    CHECK_STR(err.msg, "sink.kafka.bootstrap.servers: required by the kafka sink");
+    /* A sink that is not listed needs none of its keys. */
+    CHECK_INT(validate_with(good_pg, "sink.type", "file", &err), 0);
+    CHECK_INT(validate_with(good_mysql, "sink.type", " file , doris", &err), -1);
+    CHECK_STR(err.msg, "sink.doris.fenodes: required by the doris sink");
     CHECK_INT(validate_with(good_pg, "connector.class", NULL, &err), -1);
     CHECK_STR(err.msg,
               "connector.class: required (" PG_CLASS ", " MYSQL_CLASS " or " MARIADB_CLASS ")");
@@ -749,6 +760,15 @@ static void test_validate_plugin(void)
     CHECK_STR(err.msg, "plugin.name: only pgoutput is supported (decoderbufs/wal2json need server "
                        "extensions dbtail does not use)");
     CHECK_INT(validate_with(good_pg, "plugin.name", NULL, &err), 0);
+    CHECK_INT(validate_with(good_pg, "plugin.name", " PGOUTPUT ", &err), 0);
+    /* Other values Debezium has that dbtail does not implement are refused the same way. */
+    CHECK_INT(validate_with(good_pg, "hstore.handling.mode", "map", &err), -1);
+    CHECK_STR(err.msg, "hstore.handling.mode: only json is supported");
+    CHECK_INT(validate_with(good_pg, "hstore.handling.mode", "list", &err), -1);
+    CHECK_STR(err.msg, "hstore.handling.mode: \"list\" is not one of json, map");
+    CHECK_INT(validate_with(good_pg, "provide.transaction.metadata", "true", &err), -1);
+    CHECK_STR(err.msg, "provide.transaction.metadata: transaction metadata is not supported yet");
+    CHECK_INT(validate_with(good_pg, "provide.transaction.metadata", "False", &err), 0);
 }
 
 static void test_validate_transforms(void)
