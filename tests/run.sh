@@ -15,6 +15,7 @@ mkdir -p "$log_dir"
 run_one() {
     local name="$1"; shift
     local log="$log_dir/$name.log"
+    mkdir -p "$(dirname "$log")"
     local start=$SECONDS
     "$@" >"$log" 2>&1
     local rc=$?
