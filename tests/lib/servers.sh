@@ -14,7 +14,9 @@ export ASAN_OPTIONS="${ASAN_OPTIONS:-detect_leaks=1}"
 # Keep the environment explicit: libmariadb and the mariadb CLI read these.
 unset MYSQL_HOST MYSQL_TCP_PORT MYSQL_PWD MYSQL_UNIX_PORT PGHOST PGPORT PGUSER PGPASSWORD PGDATABASE
 
-TMP_ROOT=$(mktemp -d /tmp/dbtail-test.XXXXXX)
+# TMP_ROOT_PREFIX names the temp dir; KEEP_TMP_ROOT=1 leaves it in place at exit (the servers
+# are stopped all the same).
+TMP_ROOT=$(mktemp -d "/tmp/${TMP_ROOT_PREFIX:-dbtail-test}.XXXXXX")
 chmod 755 "$TMP_ROOT"
 _cleanups=()
 on_exit() { _cleanups+=("$*"); }
@@ -23,7 +25,7 @@ _run_cleanups() {
     for ((i = ${#_cleanups[@]} - 1; i >= 0; i--)); do
         eval "${_cleanups[$i]}" >/dev/null 2>&1 || true
     done
-    rm -rf "$TMP_ROOT"
+    [ "${KEEP_TMP_ROOT:-0}" = 1 ] || rm -rf "$TMP_ROOT"
 }
 trap _run_cleanups EXIT
 trap 'exit 130' INT TERM
