@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -339,6 +340,35 @@ int state_check_source(const struct state *st, const json_t *identity, const cha
     json_decref(saved);
     json_decref(now);
     return rc;
+}
+
+int state_lock(const char *path, int *fd, struct error *err)
+{
+    struct buf lock;
+    buf_init(&lock);
+    buf_printf(&lock, "%s.lock", path);
+    int lfd = open(lock.data, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+    if (lfd < 0) {
+        error_set(err, "could not create lock file %s: %s", lock.data, strerror(errno));
+        buf_free(&lock);
+        return -1;
+    }
+    if (flock(lfd, LOCK_EX | LOCK_NB) < 0) {
+        int e = errno;
+        if (e == EWOULDBLOCK)
+            error_set(err,
+                      "another dbtail is running with state file %s (it holds %s): stop it "
+                      "first, or give this connector its own offset.storage.file.filename",
+                      path, lock.data);
+        else
+            error_set(err, "could not lock %s: %s", lock.data, strerror(e));
+        close(lfd);
+        buf_free(&lock);
+        return -1;
+    }
+    buf_free(&lock);
+    *fd = lfd;
+    return 0;
 }
 
 static void print_value(FILE *out, const json_t *j, int depth);

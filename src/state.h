@@ -38,6 +38,9 @@ DBT_MUSTCHECK int state_save(const char *path, const struct state *st, struct er
 /** Errors when the saved identity differs from the current source's, naming what differs. */
 DBT_MUSTCHECK int state_check_source(const struct state *st, const json_t *identity,
                                      const char *path, struct error *err);
+/** Takes an exclusive lock on PATH.lock, held while *fd stays open (close() releases it), so
+ * that two processes never write the same state file; fails naming the file when it is held. */
+DBT_MUSTCHECK int state_lock(const char *path, int *fd, struct error *err);
 /** Writes st as indented "key: value" lines for `dbtail status`, without secret keys. */
 void state_print(const struct state *st, FILE *out);
 

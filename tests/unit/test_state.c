@@ -290,6 +290,22 @@ static void test_print(void)
     state_free(st);
 }
 
+static void test_lock(void)
+{
+    struct error err;
+    int fd1 = -1, fd2 = -1;
+    fresh_dir();
+    CHECK_INT(state_lock(path, &fd1, &err), 0);
+    /* A second holder (another open file description, as another process has) is refused. */
+    CHECK_INT(state_lock(path, &fd2, &err), -1);
+    CHECK(strstr(err.msg, "another dbtail is running") != NULL && strstr(err.msg, path) != NULL);
+    CHECK_INT(fd2, -1);
+    close(fd1);
+    CHECK_INT(state_lock(path, &fd2, &err), 0);
+    close(fd2);
+    remove_dir();
+}
+
 int main(int argc, char **argv)
 {
     static const struct unit_case cases[] = {
@@ -304,6 +320,7 @@ int main(int argc, char **argv)
         {"source identity mismatch names the field", test_check_source},
         {"passwords are never stored or printed", test_no_passwords},
         {"status text", test_print},
+        {"one process at a time", test_lock},
         {NULL, NULL},
     };
     return unit_main("state", cases, argc, argv);
