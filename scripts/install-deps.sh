@@ -12,6 +12,7 @@ packages=(
     clang libclang-rt-14-dev
     python3 python3-confluent-kafka python3-prometheus-client
     kcat curl procps psmisc npm
+    groff-base man-db time
 )
 
 missing=()
