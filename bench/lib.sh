@@ -1,0 +1,59 @@
+# Helpers for bench/*.sh (source after tests/lib/servers.sh, which starts the servers).
+# A benchmark measures dbtail and a named peer doing the same work in the same run, on the same
+# servers, and prints one standard line per measurement (bench/run.sh collects them):
+#   bench NAME: dbtail X/s, PEER Y/s, ratio R, peak RSS N MB
+# X and Y are units of work (rows, events, messages) per second; R = X / Y, so above 1 dbtail is
+# faster; N is dbtail's peak resident set size.
+
+# Scale of the benchmarks: BENCH_ROWS rows (default 200000); BENCH_QUICK=1 divides by 20 for a
+# smoke run of the harness.
+BENCH_ROWS="${BENCH_ROWS:-200000}"
+[ "${BENCH_QUICK:-0}" = 1 ] && BENCH_ROWS=$((BENCH_ROWS / 20))
+
+# Benchmarks measure the release build (make bench builds it), not the sanitized one of the tests.
+DBTAIL="${BENCH_DBTAIL:-$TEST_ROOT/dbtail}"
+
+bench_now() { date +%s.%N; }
+
+# bench_elapsed START [END]: seconds between two bench_now values (END defaults to now).
+bench_elapsed() {
+    awk -v a="$1" -v b="${2:-$(bench_now)}" 'BEGIN { printf "%.3f\n", b - a }'
+}
+
+# bench_run CMD...: runs CMD under GNU time; sets BENCH_SECONDS (wall clock), BENCH_RSS_MB (peak
+# resident set size) and BENCH_STATUS (CMD's exit status). CMD's output goes to
+# $TMP_ROOT/bench_run.out.
+bench_run() {
+    local report="$TMP_ROOT/bench_run.time"
+    /usr/bin/time -v -o "$report" "$@" >"$TMP_ROOT/bench_run.out" 2>&1
+    BENCH_STATUS=$?
+    BENCH_RSS_MB=$(awk -F': ' '/Maximum resident set size/ { printf "%.1f\n", $2 / 1024 }' "$report")
+    # "Elapsed (wall clock) time (h:mm:ss or m:ss): 1:02.53"
+    BENCH_SECONDS=$(awk -F': ' '/Elapsed \(wall clock\)/ {
+        n = split($2, p, ":"); s = 0
+        for (i = 1; i <= n; i++) s = s * 60 + p[i]
+        printf "%.3f\n", s }' "$report")
+    if [ "$BENCH_STATUS" -ne 0 ]; then
+        echo "# bench_run: $* exited with status $BENCH_STATUS:"
+        tail -n 20 "$TMP_ROOT/bench_run.out" | sed 's/^/#   /'
+    fi
+    return "$BENCH_STATUS"
+}
+
+# bench_vmhwm_mb PID: peak resident set size of a running process (a daemon measured while it
+# works), in MB.
+bench_vmhwm_mb() {
+    awk '/^VmHWM:/ { printf "%.1f\n", $2 / 1024 }' "/proc/$1/status"
+}
+
+# bench_rate COUNT SECONDS: COUNT per second, as an integer.
+bench_rate() {
+    awk -v n="$1" -v s="$2" 'BEGIN { if (s <= 0) s = 0.001; printf "%.0f\n", n / s }'
+}
+
+# bench_line NAME DBTAIL_RATE PEER PEER_RATE RSS_MB: the standard line.
+bench_line() {
+    local ratio
+    ratio=$(awk -v a="$2" -v b="$4" 'BEGIN { if (b <= 0) print "inf"; else printf "%.2f\n", a / b }')
+    printf 'bench %s: dbtail %s/s, %s %s/s, ratio %s, peak RSS %s MB\n' "$1" "$2" "$3" "$4" "$ratio" "$5"
+}
