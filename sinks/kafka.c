@@ -236,18 +236,19 @@ static int kafka_conf_each(void *ctx, const char *key, const char *value)
     return kafka_conf_set(c->conf, key, key + strlen(KAFKA_PREFIX), value, c->err);
 }
 
-/* The consumer that reads the marker back needs the connection settings, not the producer's. */
+/* The marker reader gets the producer's settings (for security.protocol, sasl.*...):
+ * librdkafka's warnings about the producer-only ones it ignores are noise. */
+static void kafka_marker_log_cb(const rd_kafka_t *rk, int level, const char *fac, const char *buf)
+{
+    if (strcmp(fac, "CONFWARN") != 0)
+        kafka_log_cb(rk, level, fac, buf);
+}
+
 static rd_kafka_conf_t *kafka_marker_conf(const rd_kafka_conf_t *conf)
 {
-    static const char *const producer_only[] = {
-        "transactional.id", "transaction.timeout.ms", "enable.idempotence", "enable.gapless",
-        "acks", "request.required.acks", "compression.", "partitioner", "queue.buffering.",
-        "linger.ms", "batch.", "message.timeout.ms", "message.send.max.retries", "retries",
-        "retry.backoff.ms", "max.in.flight", "sticky.", "delivery.", "dr_", "queuing.strategy",
-        "produce.offset.report", "msg_order_cmp", "allow.auto.create.topics", "log.queue",
-    };
-    rd_kafka_conf_t *c = rd_kafka_conf_dup_filter(
-        conf, sizeof producer_only / sizeof producer_only[0], (const char **)producer_only);
+    /* Its logs have no queue of their own: they go straight to the callback. */
+    static const char *const skip[] = {"log.queue"};
+    rd_kafka_conf_t *c = rd_kafka_conf_dup_filter(conf, 1, (const char **)skip);
     char why[256];
     /* Aborted and still-open transactions must stay invisible to it. */
     rd_kafka_conf_set(c, "isolation.level", "read_committed", why, sizeof why);
@@ -255,7 +256,7 @@ static rd_kafka_conf_t *kafka_marker_conf(const rd_kafka_conf_t *conf)
     rd_kafka_conf_set(c, "enable.partition.eof", "true", why, sizeof why);
     /* consumer_poll() needs a group; assign() without subscribe() never joins it. */
     rd_kafka_conf_set(c, "group.id", "dbtail-marker-reader", why, sizeof why);
-    rd_kafka_conf_set_log_cb(c, kafka_log_cb);
+    rd_kafka_conf_set_log_cb(c, kafka_marker_log_cb);
     return c;
 }
 

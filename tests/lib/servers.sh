@@ -173,6 +173,28 @@ doris_sql() {
         "http://$DORIS_FE/api/query/default_cluster/$1"
 }
 
+# start_kafka_mock [BROKERS]: librdkafka's mock cluster (tests/lib/kafka_mock.c, in memory,
+# topics auto-created with 4 partitions); sets KAFKA_BOOTSTRAP (host:port,...) and
+# KAFKA_CONTROL. kafka_ctl COMMAND... sends it "down ID", "up ID", "topic NAME PARTITIONS".
+# Consumers need python3-confluent-kafka, which is Debian's: run them with $KAFKA_PYTHON.
+KAFKA_MOCK="$TEST_ROOT/build/tests/kafka_mock"
+KAFKA_PYTHON=/usr/bin/python3
+start_kafka_mock() {
+    [ -x "$KAFKA_MOCK" ] || make -s -C "$TEST_ROOT" build/tests/kafka_mock >/dev/null ||
+        { echo "# cannot build $KAFKA_MOCK"; return 1; }
+    local ready="$TMP_ROOT/kafka-ready"
+    KAFKA_CONTROL="$TMP_ROOT/kafka.sock"
+    "$KAFKA_MOCK" --brokers "${1:-1}" --ready-file "$ready" --control "$KAFKA_CONTROL" \
+        </dev/null >"$TMP_ROOT/kafka.log" 2>&1 &
+    KAFKA_PID=$!
+    on_exit "kill $KAFKA_PID; wait $KAFKA_PID"
+    wait_for 10 test -s "$ready" || { cat "$TMP_ROOT/kafka.log"; return 1; }
+    KAFKA_BOOTSTRAP=$(cat "$ready")
+}
+kafka_ctl() {
+    "$KAFKA_MOCK" --send "$KAFKA_CONTROL" "$@" >/dev/null
+}
+
 # start_dbtail NAME ARGS...: runs dbtail in the background, log in $TMP_ROOT/NAME.log;
 # sets DBTAIL_PID.
 start_dbtail() {
