@@ -26,7 +26,7 @@
 struct file_sink {
     struct sink base;
     const struct render *render;
-    char *path;         /* as configured; "-" is standard output */
+    char *path; /* as configured; "-" is standard output */
     int fd;
     bool regular;       /* a regular file other than stdout: synced and cut back */
     struct buf pending; /* lines not yet written */
@@ -226,8 +226,9 @@ static int file_restore(struct file_sink *fs, const json_t *saved, struct error 
                          "snapshot",
                          fs->path, (int64_t)st.st_size, want);
     if ((int64_t)st.st_size > want) {
-        log_info("file", "cutting %s back from %" PRId64 " to %" PRId64
-                         " bytes: the rest was written after the last checkpoint",
+        log_info("file",
+                 "cutting %s back from %" PRId64 " to %" PRId64
+                 " bytes: the rest was written after the last checkpoint",
                  fs->path, (int64_t)st.st_size, want);
         if (ftruncate(fs->fd, (off_t)want) < 0 || fsync(fs->fd) < 0)
             return file_io_error(fs, errno, "cut back", err);

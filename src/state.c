@@ -21,7 +21,8 @@
 #include "mem.h"
 
 /* What every load error ends with: the file is kept, and the user decides. */
-#define STATE_KEPT "; the file was not modified: repair it, or remove it to start over with a new snapshot"
+#define STATE_KEPT                                                                                 \
+    "; the file was not modified: repair it, or remove it to start over with a new snapshot"
 
 struct state *state_new(void)
 {
@@ -87,8 +88,7 @@ static int read_file(const char *path, struct buf *out, struct error *err)
     if (fd < 0) {
         if (errno == ENOENT)
             return 1;
-        return error_set(err, "could not open state file %s: %s" STATE_KEPT, path,
-                         strerror(errno));
+        return error_set(err, "could not open state file %s: %s" STATE_KEPT, path, strerror(errno));
     }
     for (;;) {
         buf_reserve(out, 65536);
@@ -98,8 +98,7 @@ static int read_file(const char *path, struct buf *out, struct error *err)
         if (n < 0) {
             int e = errno;
             close(fd);
-            return error_set(err, "could not read state file %s: %s" STATE_KEPT, path,
-                             strerror(e));
+            return error_set(err, "could not read state file %s: %s" STATE_KEPT, path, strerror(e));
         }
         if (n == 0)
             break;

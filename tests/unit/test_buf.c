@@ -109,7 +109,10 @@ static void test_json_string_utf8(void)
     CHECK_STR(json_str("\xff\xfe", 2), "\"" FFFD FFFD "\"");
     CHECK_STR(json_str("end\xc3", 4), "\"end" FFFD "\"");
     /* A sequence broken off counts once (its maximal subpart), as Java's decoder does. */
-    CHECK_STR(json_str("\xe2\x82" "A", 3), "\"" FFFD "A\"");
+    CHECK_STR(json_str("\xe2\x82"
+                       "A",
+                       3),
+              "\"" FFFD "A\"");
     CHECK_STR(json_str("\xf0\x9f\x98x", 4), "\"" FFFD "x\"");
     CHECK_STR(json_str("\xf0\x9f\x98", 3), "\"" FFFD "\"");
     /* Overlong forms, surrogates and code points past U+10FFFF: every byte is replaced. */

@@ -93,8 +93,7 @@ static int count_str(const char *text, const char *needle)
 }
 
 /* Writes one change of row `id` through the sink. */
-static int write_row(struct sink *sk, enum event_op op, int id, const char *note,
-                     struct error *err)
+static int write_row(struct sink *sk, enum event_op op, int id, const char *note, struct error *err)
 {
     struct value row[2] = {{.kind = VALUE_INT, .v.i = id},
                            {.kind = VALUE_STRING, .v.s = {.p = note, .len = strlen(note)}}};
@@ -103,7 +102,9 @@ static int write_row(struct sink *sk, enum event_op op, int id, const char *note
         .table = orders,
         .before = op == EVENT_DELETE ? row : NULL,
         .after = op == EVENT_DELETE ? NULL : row,
-        .source = {.connector = EVENT_POSTGRESQL, .ts_us = 1700000000000000, .txid = 7,
+        .source = {.connector = EVENT_POSTGRESQL,
+                   .ts_us = 1700000000000000,
+                   .txid = 7,
                    .lsn = 1000 + (uint64_t)id},
         .order = 1000 + (uint64_t)id,
     };

@@ -61,8 +61,8 @@ static struct state *sample_state(const char *lsn)
 {
     struct state *st = state_new();
     st->connector = strdup("inventory");
-    st->source = json_pack("{s:s, s:s, s:s}", "connector", "postgresql", "server",
-                           "127.0.0.1:5432", "database", "shop");
+    st->source = json_pack("{s:s, s:s, s:s}", "connector", "postgresql", "server", "127.0.0.1:5432",
+                           "database", "shop");
     st->position = json_pack("{s:s, s:b}", "lsn", lsn, "snapshot_done", 1);
     st->schemas = json_pack("[{s:s}]", "table", "public.orders");
     st->sinks = json_pack("{s:{s:s, s:i}}", "file", "path", "/tmp/out.jsonl", "length", 1234);
@@ -96,7 +96,8 @@ static void test_round_trip(void)
 
     /* Readable by a person: indented, fields in a fixed order. */
     char *text = read_text(path);
-    CHECK(text != NULL && strncmp(text, "{\n  \"format\": 1,\n  \"connector\": \"inventory\"", 43) == 0);
+    CHECK(text != NULL &&
+          strncmp(text, "{\n  \"format\": 1,\n  \"connector\": \"inventory\"", 43) == 0);
     free(text);
 
     state_free(st);
@@ -284,7 +285,8 @@ static void test_print(void)
     fclose(out);
     CHECK(printed && strstr(printed, "connector: inventory\n") != NULL);
     CHECK(printed && strstr(printed, "position:\n  lsn: 0/16B3748\n  snapshot_done: true\n"));
-    CHECK(printed && strstr(printed, "sinks:\n  file:\n    path: /tmp/out.jsonl\n    length: 1234\n"));
+    CHECK(printed &&
+          strstr(printed, "sinks:\n  file:\n    path: /tmp/out.jsonl\n    length: 1234\n"));
     CHECK(printed && strstr(printed, "tables with saved schemas: 1\n"));
     free(printed);
     state_free(st);
