@@ -159,6 +159,11 @@ uint64_t binlog_decoder_pos(const struct binlog_decoder *d)
     return d->pos;
 }
 
+uint64_t binlog_decoder_event_end(const struct binlog_decoder *d)
+{
+    return d->ev_start + d->ev_size;
+}
+
 const struct gtid_set *binlog_decoder_gtids(const struct binlog_decoder *d)
 {
     return d->gtids;

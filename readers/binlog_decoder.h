@@ -78,6 +78,8 @@ DBT_MUSTCHECK int binlog_decoder_next(struct binlog_decoder *d, const struct eve
 /** The binlog file and position after the last whole event decoded. */
 const char *binlog_decoder_file(const struct binlog_decoder *d);
 uint64_t binlog_decoder_pos(const struct binlog_decoder *d);
+/** The end of the event being decoded (where the stream is once it is done). */
+uint64_t binlog_decoder_event_end(const struct binlog_decoder *d);
 /** The executed transactions up to the last COMMIT (NULL when unknown). */
 const struct gtid_set *binlog_decoder_gtids(const struct binlog_decoder *d);
 /** True between the start of a transaction and its COMMIT event. */

