@@ -1,5 +1,5 @@
 # dbtail: multi-stage image on Debian 12. The build stage runs the README's build command
-# (`make`); the final stage holds only the runtime libraries and runs as a non-root user.
+# (`make`, then `make install`); the final stage holds only the runtime libraries and runs as a non-root user.
 FROM debian:12-slim AS build
 RUN apt-get update \
  && apt-get install -y --no-install-recommends build-essential pkg-config \
@@ -8,7 +8,7 @@ RUN apt-get update \
  && rm -rf /var/lib/apt/lists/*
 WORKDIR /src
 COPY . .
-RUN make dbtail && make install PREFIX=/opt/dbtail
+RUN make && make install PREFIX=/opt/dbtail
 
 FROM debian:12-slim
 RUN apt-get update \

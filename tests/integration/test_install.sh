@@ -14,8 +14,8 @@ page="$dest/usr/share/man/man1/dbtail.1"
 check "binary installed as usr/bin/dbtail, mode 0755" test "$(stat -c %a "$bin" 2>/dev/null)" = 755
 check "man page installed as usr/share/man/man1/dbtail.1, mode 0644" \
     test "$(stat -c %a "$page" 2>/dev/null)" = 644
-check_eq "nothing else installed" "$(cd "$dest" && find . -type f | sort | tr '\n' ' ')" \
-    "./usr/bin/dbtail ./usr/share/man/man1/dbtail.1 "
+check_eq "nothing else installed" "$(find "$dest" -type f -printf '%P\n' 2>/dev/null | sort | tr '\n' ' ')" \
+    "usr/bin/dbtail usr/share/man/man1/dbtail.1 "
 check_eq "the installed binary runs" "$("$bin" --version 2>&1)" "dbtail $(cat "$TEST_ROOT/VERSION")"
 
 # groff -ww warns about every questionable request; -z formats without output.
@@ -69,3 +69,17 @@ for key in "User=dbtail" "StateDirectory=dbtail" "ExecStart=/usr/local/bin/dbtai
 done
 check "unit sets TimeoutStopSec" grep -qE '^TimeoutStopSec=[0-9]+' "$unit"
 check "unit sets ReadWritePaths" grep -qE '^ReadWritePaths=' "$unit"
+
+# The Dockerfile builds with the README's commands, and its runtime stage installs the package of
+# every library the binary links (libc6 is in every Debian image).
+check "the Dockerfile builds with make, then make install" \
+    grep -qx 'RUN make && make install PREFIX=/opt/dbtail' "$TEST_ROOT/Dockerfile"
+runtime=$(awk '/^FROM/ {n++} n == 2' "$TEST_ROOT/Dockerfile")
+for lib in $(objdump -p "$bin" | awk '/NEEDED/ {print $2}'); do
+    path=$(ldd "$bin" | awk -v l="$lib" '$1 == l {print $3}')
+    pkg=$(dpkg -S "*/$(basename "$(readlink -f "$path")")" 2>/dev/null | grep -v -- '-dev' |
+        cut -d: -f1 | sort -u | head -1)
+    [ "$pkg" = libc6 ] && continue
+    check "the Dockerfile's runtime stage installs ${pkg:-the package of $lib} ($lib)" \
+        grep -qw -- "${pkg:-$lib}" <<<"$runtime"
+done
