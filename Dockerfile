@@ -1,5 +1,6 @@
-# dbtail: multi-stage image on Debian 12. The build stage runs the README's build command
-# (`make`, then `make install`); the final stage holds only the runtime libraries and runs as a non-root user.
+# dbtail: multi-stage image on Debian 12. The build stage runs the README's commands (`make`,
+# then `make install`); the final stage holds only the runtime libraries and runs as a non-root
+# user.
 FROM debian:12-slim AS build
 RUN apt-get update \
  && apt-get install -y --no-install-recommends build-essential pkg-config \

@@ -80,7 +80,7 @@ fuzz: deps $(FUZZ_BIN)
 	done
 
 bench: deps dbtail $(HELPER_BIN)
-	@bench/run.sh
+	@bench/run.sh $(BENCH)
 
 demo: deps dbtail
 	@scripts/demo.sh
