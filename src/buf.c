@@ -49,7 +49,9 @@ void buf_reserve(struct buf *b, size_t n)
 
 void buf_append(struct buf *b, const void *data, size_t len)
 {
-    buf_reserve(b, len);
+    /* Rendering appends in tiny pieces: skip the call when there is room. */
+    if (b->cap - b->len <= len)
+        buf_reserve(b, len);
     if (len)
         memcpy(b->data + b->len, data, len);
     b->len += len;
@@ -63,7 +65,8 @@ void buf_puts(struct buf *b, const char *s)
 
 void buf_putc(struct buf *b, char c)
 {
-    buf_reserve(b, 1);
+    if (b->cap - b->len <= 1)
+        buf_reserve(b, 1);
     b->data[b->len++] = c;
     b->data[b->len] = '\0';
 }
