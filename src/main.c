@@ -3,20 +3,26 @@
  *   0  done (for `run`: stopped by SIGINT/SIGTERM after a final checkpoint)
  *   1  a runtime failure, or `check` found a problem
  *   2  a wrong argument, unknown command, or a configuration error
- * The first SIGINT/SIGTERM asks the pipeline to flush and checkpoint; a second one exits at
- * once with status 1, leaving the state file at the last checkpoint (nothing is lost: the
- * changes after it are read again on the next start).
+ * The first SIGINT/SIGTERM asks the pipeline (every connector's, for `serve`) to flush and
+ * checkpoint within shutdown.timeout.ms; past it, or at a second signal, dbtail exits at once
+ * with status 1, leaving the state file at the last checkpoint (nothing is lost: the changes
+ * after it are read again on the next start).
  */
 #include <getopt.h>
+#include <inttypes.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "../readers/decode.h"
 #include "config.h"
+#include "connect.h"
 #include "log.h"
+#include "metrics.h"
 #include "pipeline.h"
 #include "state.h"
 
@@ -47,9 +53,47 @@ static void install_signals(void)
     sigaction(SIGPIPE, &sa, NULL);
 }
 
+/* The stop's hard bound. The pipeline gives up at shutdown.timeout.ms by itself, but only
+ * between calls: a flush blocked in a call that never returns (a hung destination) is ended
+ * here, a second later. */
+static int64_t watchdog_timeout_ms;
+
+static void *watchdog(void *arg)
+{
+    (void)arg;
+    struct timespec tick = {.tv_sec = 0, .tv_nsec = 50 * 1000000L};
+    while (!stop_requested)
+        nanosleep(&tick, NULL);
+    int64_t ms = watchdog_timeout_ms + 1000;
+    struct timespec wait = {.tv_sec = (time_t)(ms / 1000), .tv_nsec = (long)(ms % 1000) * 1000000L};
+    while (nanosleep(&wait, &wait) < 0)
+        ;
+    log_error("dbtail",
+              "the stop took longer than shutdown.timeout.ms (%" PRId64 " ms): exiting without a "
+              "final checkpoint, the state file keeps the last one",
+              watchdog_timeout_ms);
+    _exit(1);
+}
+
+static int start_watchdog(const struct config *cfg, struct error *err)
+{
+    if (config_int(cfg, "shutdown.timeout.ms", 10000, 0, 86400000, &watchdog_timeout_ms, err) < 0)
+        return -1;
+    pthread_t t;
+    pthread_attr_t attr;
+    pthread_attr_init(&attr);
+    pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+    int e = pthread_create(&t, &attr, watchdog, NULL);
+    pthread_attr_destroy(&attr);
+    if (e != 0)
+        return error_set(err, "cannot start the shutdown watchdog: %s", strerror(e));
+    return 0;
+}
+
 static void usage(FILE *out)
 {
     fputs("usage: dbtail COMMAND -c FILE\n"
+          "       dbtail serve [-c WORKER_FILE] [--port N] [--state-dir DIR]\n"
           "       dbtail decode [--format debezium|flat] BINLOG_FILE...\n"
           "\n"
           "commands:\n"
@@ -58,11 +102,16 @@ static void usage(FILE *out)
           "  snapshot  take a snapshot, then exit\n"
           "  check     check the configuration, the source and every sink\n"
           "  status    show the saved position and the sinks' checkpoints\n"
+          "  serve     run connectors behind a Kafka Connect REST API (POST /connectors, ...)\n"
+          "            and serve /metrics; -c names the worker's settings (rest.port,\n"
+          "            state.dir, ...)\n"
           "  decode    decode MySQL/MariaDB binlog files offline\n"
           "\n"
           "options:\n"
           "  -c, --config FILE  the connector's configuration: a Kafka Connect JSON body, a\n"
           "                     flat JSON object or a Debezium Server application.properties\n"
+          "  --port N           serve: the REST API's port (rest.port, default 8083)\n"
+          "  --state-dir DIR    serve: where connectors' configs and offsets live (state.dir)\n"
           "  -h, --help         show this help\n"
           "  -V, --version      show the version\n",
           out);
@@ -124,7 +173,42 @@ static int cmd_pipeline(const struct config *cfg, enum reader_mode mode)
     struct error err;
     error_clear(&err);
     install_signals();
-    if (pipeline_run(cfg, mode, &stop_requested, &err) < 0) {
+    if (start_watchdog(cfg, &err) < 0) {
+        log_error("dbtail", "%s", err.msg);
+        return 1;
+    }
+    struct metrics *m = metrics_new();
+    const char *name = config_name(cfg);
+    struct pipeline_control ctl = {
+        .stop = &stop_requested,
+        .metrics = metrics_connector(m, name ? name : "dbtail"),
+        .interactive = true,
+    };
+    metrics_state(ctl.metrics, "RUNNING");
+    struct metrics_server *srv = NULL;
+    int64_t port;
+    int rc = config_int(cfg, "metrics.port", 0, 0, 65535, &port, &err);
+    /* Prometheus scrapes from another host: every interface, and nothing secret is served. */
+    if (rc == 0 && port > 0 &&
+        (rc = metrics_server_start(m, "0.0.0.0", (int)port, &srv, &err)) == 0)
+        log_info("dbtail", "metrics on http://0.0.0.0:%d/metrics", (int)port);
+    if (rc == 0)
+        rc = pipeline_run_ctl(cfg, mode, NULL, &ctl, &err);
+    metrics_server_stop(srv);
+    metrics_free(m);
+    if (rc < 0) {
+        log_error("dbtail", "%s", err.msg);
+        return 1;
+    }
+    return 0;
+}
+
+static int cmd_serve(const struct config *worker)
+{
+    struct error err;
+    error_clear(&err);
+    install_signals();
+    if (start_watchdog(worker, &err) < 0 || connect_serve(worker, &stop_requested, &err) < 0) {
         log_error("dbtail", "%s", err.msg);
         return 1;
     }
@@ -134,12 +218,12 @@ static int cmd_pipeline(const struct config *cfg, enum reader_mode mode)
 int main(int argc, char **argv)
 {
     static const struct option options[] = {
-        {"config", required_argument, NULL, 'c'},
-        {"help", no_argument, NULL, 'h'},
-        {"version", no_argument, NULL, 'V'},
-        {NULL, 0, NULL, 0},
+        {"config", required_argument, NULL, 'c'},    {"help", no_argument, NULL, 'h'},
+        {"version", no_argument, NULL, 'V'},         {"port", required_argument, NULL, 'p'},
+        {"state-dir", required_argument, NULL, 's'}, {NULL, 0, NULL, 0},
     };
     const char *config_path = NULL;
+    const char *port = NULL, *state_dir = NULL;
     int opt;
 
     /* decode has options of its own. */
@@ -150,6 +234,12 @@ int main(int argc, char **argv)
         switch (opt) {
         case 'c':
             config_path = optarg;
+            break;
+        case 'p':
+            port = optarg;
+            break;
+        case 's':
+            state_dir = optarg;
             break;
         case 'h':
             usage(stdout);
@@ -168,9 +258,11 @@ int main(int argc, char **argv)
     if (optind + 1 < argc)
         return usage_error("unexpected argument \"%s\"", argv[optind + 1]);
 
-    enum { RUN, SNAPSHOT, CHECK, STATUS } cmd;
+    enum { RUN, SNAPSHOT, CHECK, STATUS, SERVE } cmd;
     if (strcmp(command, "run") == 0)
         cmd = RUN;
+    else if (strcmp(command, "serve") == 0)
+        cmd = SERVE;
     else if (strcmp(command, "snapshot") == 0)
         cmd = SNAPSHOT;
     else if (strcmp(command, "check") == 0)
@@ -179,14 +271,29 @@ int main(int argc, char **argv)
         cmd = STATUS;
     else
         return usage_error("unknown command \"%s\"", command);
-    if (config_path == NULL)
+    if (cmd != SERVE && (port || state_dir))
+        return usage_error("--port and --state-dir are options of serve");
+    if (config_path == NULL && cmd != SERVE)
         return usage_error("%s needs -c FILE", command);
 
     struct error err;
     struct config *cfg = NULL;
     error_clear(&err);
-    if (config_load(config_path, &cfg, &err) < 0 || setup_logging(cfg, &err) < 0 ||
-        (cmd != CHECK && config_validate(cfg, &err) < 0)) {
+    if (config_path == NULL) {
+        cfg = config_new();
+    } else if (config_load(config_path, &cfg, &err) < 0) {
+        fprintf(stderr, "dbtail: %s\n", err.msg);
+        if (cfg)
+            config_free(cfg);
+        return 2;
+    }
+    if (port)
+        config_set(cfg, "rest.port", port);
+    if (state_dir)
+        config_set(cfg, "state.dir", state_dir);
+    /* A worker file holds no connector: it is checked as serve reads it. */
+    if (setup_logging(cfg, &err) < 0 ||
+        (cmd != CHECK && cmd != SERVE && config_validate(cfg, &err) < 0)) {
         fprintf(stderr, "dbtail: %s\n", err.msg);
         if (cfg)
             config_free(cfg);
@@ -206,6 +313,9 @@ int main(int argc, char **argv)
         break;
     case STATUS:
         status = cmd_status(cfg);
+        break;
+    case SERVE:
+        status = cmd_serve(cfg);
         break;
     }
     config_free(cfg);

@@ -17,6 +17,8 @@
 
 #include "log.h"
 #include "mem.h"
+#include "metrics.h"
+#include "progress.h"
 #include "render.h"
 #include "state.h"
 
@@ -31,7 +33,8 @@ struct pipeline {
     const struct config *cfg;
     enum reader_mode mode;
     const struct pipeline_factory *factory;
-    volatile sig_atomic_t *stop;
+    struct pipeline_control *ctl;
+    struct metrics_conn *mc; /* may be NULL */
     const char *state_path;
     int64_t flush_interval_ms;
     int64_t poll_interval_ms; /* how long next() may wait before timers are looked at */
@@ -50,6 +53,10 @@ struct pipeline {
     bool dirty;          /* sinks were given something since the last checkpoint */
     bool in_txn;         /* change events were given since the last COMMIT */
     int64_t last_checkpoint_ms;
+    int64_t inflight;      /* change events given since the last checkpoint */
+    int64_t stop_deadline; /* when a stop must be done by; -1 until one is asked for */
+    bool finished;         /* a snapshot-only run has read everything */
+    struct progress *progress;
 };
 
 static int64_t now_ms(void)
@@ -57,6 +64,18 @@ static int64_t now_ms(void)
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* A signal or the manager asked this pipeline to end. */
+static bool stop_asked(const struct pipeline *p)
+{
+    return *p->ctl->stop || atomic_load(&p->ctl->halt);
+}
+
+/* The attempt must end: a stop, or a pause (which ends it the same way and waits). */
+static bool leave_asked(const struct pipeline *p)
+{
+    return stop_asked(p) || atomic_load(&p->ctl->pause);
 }
 
 static void free_types(char **types, size_t n)
@@ -127,6 +146,8 @@ static void attempt_close(struct pipeline *p)
     json_decref(p->received);
     json_decref(p->durable);
     p->identity = p->received = p->durable = NULL;
+    progress_free(p->progress);
+    p->progress = NULL;
 }
 
 static char *position_text(const json_t *pos)
@@ -175,6 +196,9 @@ static int attempt_open(struct pipeline *p, struct error *err)
     p->dirty = false;
     p->in_txn = false;
     p->last_checkpoint_ms = now_ms();
+    p->inflight = 0;
+    p->stop_deadline = -1;
+    p->progress = progress_new(p->mc, p->ctl->interactive);
     rc = 0;
 out:
     state_free(st);
@@ -187,11 +211,19 @@ static int checkpoint(struct pipeline *p, struct error *err)
     for (size_t i = 0; i < p->ntypes; i++)
         if (p->sinks[i]->ops->flush(p->sinks[i], err) < 0)
             return -1;
+    /* A flush that ended after the stop's deadline is not saved: the caller was promised
+     * an exit within shutdown.timeout.ms, and the previous checkpoint is still sound. */
+    if (p->stop_deadline >= 0 && now_ms() > p->stop_deadline)
+        return error_set(err, "the sinks' flush outlasted shutdown.timeout.ms (%" PRId64 " ms)",
+                         p->shutdown_timeout_ms);
     p->dirty = false;
     p->last_checkpoint_ms = now_ms();
+    p->inflight = 0;
     /* Before the first COMMIT there is no position to save; the sinks were flushed anyway. */
-    if (p->received == NULL)
+    if (p->received == NULL) {
+        metrics_queue_depth(p->mc, 0);
         return 0;
+    }
 
     struct state st = {
         .connector = (char *)config_name(p->cfg),
@@ -210,6 +242,7 @@ static int checkpoint(struct pipeline *p, struct error *err)
     json_decref(st.sinks);
     if (rc < 0)
         return -1;
+    metrics_checkpoint(p->mc);
 
     if (p->durable != p->received) {
         json_decref(p->durable);
@@ -234,6 +267,30 @@ static bool checkpoint_due(const struct pipeline *p)
     return now_ms() - p->last_checkpoint_ms >= p->flush_interval_ms;
 }
 
+/* Counts a change event for the metrics and the progress lines. */
+static void count_event(struct pipeline *p, const struct event *ev)
+{
+    if (ev->op == EVENT_HEARTBEAT) {
+        metrics_heartbeat(p->mc, ev->source.ts_us);
+        return;
+    }
+    const char *op = event_op_code(ev->op);
+    if (op == NULL || ev->table == NULL)
+        return;
+    /* schema.table for PostgreSQL, db.table for MySQL, as Debezium names them. */
+    const char *space = ev->table->schema ? ev->table->schema : ev->table->db;
+    char table[512];
+    snprintf(table, sizeof table, "%s.%s", space ? space : "", ev->table->name);
+    metrics_event(p->mc, table, op, ev->source.ts_us);
+    if (ev->op == EVENT_READ) {
+        metrics_snapshot_row(p->mc, table);
+        progress_snapshot_row(p->progress, table);
+    } else {
+        progress_stream_event(p->progress, ev->source.ts_us);
+    }
+    metrics_queue_depth(p->mc, ++p->inflight);
+}
+
 static int handle_event(struct pipeline *p, const struct event *ev, struct error *err)
 {
     if (ev->op != EVENT_COMMIT) {
@@ -243,6 +300,7 @@ static int handle_event(struct pipeline *p, const struct event *ev, struct error
         p->dirty = true;
         if (ev->op != EVENT_HEARTBEAT)
             p->in_txn = true;
+        count_event(p, ev);
         return 0;
     }
     for (size_t i = 0; i < p->ntypes; i++)
@@ -255,6 +313,7 @@ static int handle_event(struct pipeline *p, const struct event *ev, struct error
     p->dirty = true;
     p->in_txn = false;
     if (ev->snapshot_done) {
+        progress_snapshot_done(p->progress);
         log_info("pipeline", "snapshot done");
         return checkpoint(p, err);
     }
@@ -277,27 +336,34 @@ static int final_checkpoint(struct pipeline *p, struct error *err)
     return 0;
 }
 
-/* Runs one attempt to its end: 0 when stopped or done, -1 on failure. */
+/* Runs one attempt to its end: 0 when stopped, paused or done, -1 on failure. */
 static int attempt_run(struct pipeline *p, struct error *err)
 {
-    int64_t stop_deadline = -1;
-
     for (;;) {
-        if (*p->stop) {
+        if (leave_asked(p)) {
+            /* The transaction in the sinks must end before a checkpoint can be taken. */
+            if (p->stop_deadline < 0) {
+                p->stop_deadline = now_ms() + p->shutdown_timeout_ms;
+                if (p->in_txn)
+                    log_info("pipeline", "stopping after the current transaction ends");
+            }
             if (!p->in_txn)
                 break;
-            /* The transaction in the sinks must end before a checkpoint can be taken. */
-            if (stop_deadline < 0) {
-                stop_deadline = now_ms() + p->shutdown_timeout_ms;
-                log_info("pipeline", "stopping after the current transaction ends");
-            } else if (now_ms() >= stop_deadline) {
-                log_warn("pipeline",
-                         "stopping inside a transaction after shutdown.timeout.ms: the state "
-                         "file keeps the previous checkpoint and the transaction will be read "
-                         "again");
-                return 0;
+            if (now_ms() >= p->stop_deadline) {
+                if (!stop_asked(p)) {
+                    log_warn("pipeline", "pausing inside a transaction after "
+                                         "shutdown.timeout.ms: it will be read again on resume");
+                    return 0;
+                }
+                error_set(err,
+                          "stopped inside a transaction after shutdown.timeout.ms (%" PRId64
+                          " ms) without a final checkpoint: the state file keeps the previous "
+                          "one and the transaction will be read again",
+                          p->shutdown_timeout_ms);
+                return -1;
             }
         }
+        progress_tick(p->progress);
         for (size_t i = 0; i < p->ntypes; i++)
             if (p->sinks[i]->ops->poll(p->sinks[i], err) < 0)
                 return -1;
@@ -311,6 +377,7 @@ static int attempt_run(struct pipeline *p, struct error *err)
                 return error_set(err, "%s reader ended the snapshot inside a transaction",
                                  p->rd->ops->name);
             log_info("pipeline", "snapshot complete");
+            p->finished = true;
             return final_checkpoint(p, err);
         }
         if (ev == NULL) {
@@ -324,11 +391,11 @@ static int attempt_run(struct pipeline *p, struct error *err)
     return final_checkpoint(p, err);
 }
 
-/* Sleeps ms in short steps, returning early when asked to stop. */
-static void backoff_sleep(int64_t ms, volatile sig_atomic_t *stop)
+/* Sleeps ms in short steps, returning early when asked to stop or pause. */
+static void backoff_sleep(const struct pipeline *p, int64_t ms)
 {
     int64_t until = now_ms() + ms;
-    while (!*stop) {
+    while (!leave_asked(p)) {
         int64_t left = until - now_ms();
         if (left <= 0)
             return;
@@ -361,23 +428,58 @@ static int pipeline_setup(struct pipeline *p, struct error *err)
     return render_new(p->cfg, &p->render, err);
 }
 
-int pipeline_run_with(const struct config *cfg, enum reader_mode mode,
-                      const struct pipeline_factory *factory, volatile sig_atomic_t *stop,
-                      struct error *err)
+/* Waits, with nothing open, while paused. Returns false when asked to stop meanwhile. */
+static bool wait_paused(struct pipeline *p)
 {
-    struct pipeline p = {.cfg = cfg, .mode = mode, .factory = factory, .stop = stop};
+    if (!atomic_load(&p->ctl->pause))
+        return !stop_asked(p);
+    log_info("pipeline", "paused: the state file holds the last checkpoint");
+    metrics_queue_depth(p->mc, 0);
+    atomic_store(&p->ctl->parked, true);
+    while (atomic_load(&p->ctl->pause) && !stop_asked(p)) {
+        struct timespec ts = {.tv_sec = 0, .tv_nsec = 50 * 1000000L};
+        nanosleep(&ts, NULL);
+    }
+    atomic_store(&p->ctl->parked, false);
+    if (stop_asked(p))
+        return false;
+    log_info("pipeline", "resuming from the state file");
+    return true;
+}
+
+int pipeline_run_ctl(const struct config *cfg, enum reader_mode mode,
+                     const struct pipeline_factory *factory, struct pipeline_control *ctl,
+                     struct error *err)
+{
+    static const struct pipeline_factory real = {.reader_new = reader_new, .sink_new = sink_new};
+    struct pipeline p = {.cfg = cfg,
+                         .mode = mode,
+                         .factory = factory ? factory : &real,
+                         .ctl = ctl,
+                         .mc = ctl->metrics};
     int64_t backoff = BACKOFF_FIRST_MS;
+    struct metrics_conn *outer = metrics_current();
+    metrics_bind(p.mc);
     int rc = pipeline_setup(&p, err);
+    for (size_t i = 0; rc == 0 && i < p.ntypes; i++)
+        metrics_sink_declare(p.mc, p.types[i]);
 
     while (rc == 0) {
+        if (!wait_paused(&p))
+            break;
         int64_t started = now_ms();
         rc = attempt_open(&p, err);
         if (rc == 0)
             rc = attempt_run(&p, err);
         attempt_close(&p);
-        if (rc == 0 || !err->retriable)
+        if (rc == 0) {
+            if (p.finished || stop_asked(&p) || !atomic_load(&ctl->pause))
+                break;
+            continue;
+        }
+        if (!err->retriable)
             break;
-        if (*stop) {
+        if (stop_asked(&p)) {
             log_warn("pipeline", "%s; stopping without a final checkpoint: the state file keeps "
                                  "the last one", err->msg);
             rc = 0;
@@ -387,8 +489,8 @@ int pipeline_run_with(const struct config *cfg, enum reader_mode mode,
             backoff = BACKOFF_FIRST_MS;
         log_warn("pipeline", "%s; restarting from the state file in %" PRId64 " s", err->msg,
                  backoff / 1000);
-        backoff_sleep(backoff, stop);
-        if (*stop) {
+        backoff_sleep(&p, backoff);
+        if (stop_asked(&p)) {
             log_info("pipeline", "stopped while waiting to restart; the state file keeps the "
                                  "last checkpoint");
             rc = 0;
@@ -400,14 +502,22 @@ int pipeline_run_with(const struct config *cfg, enum reader_mode mode,
     if (p.render)
         render_free(p.render);
     free_types(p.types, p.ntypes);
+    metrics_bind(outer);
     return rc;
+}
+
+int pipeline_run_with(const struct config *cfg, enum reader_mode mode,
+                      const struct pipeline_factory *factory, volatile sig_atomic_t *stop,
+                      struct error *err)
+{
+    struct pipeline_control ctl = {.stop = stop};
+    return pipeline_run_ctl(cfg, mode, factory, &ctl, err);
 }
 
 int pipeline_run(const struct config *cfg, enum reader_mode mode, volatile sig_atomic_t *stop,
                  struct error *err)
 {
-    static const struct pipeline_factory real = {.reader_new = reader_new, .sink_new = sink_new};
-    return pipeline_run_with(cfg, mode, &real, stop, err);
+    return pipeline_run_with(cfg, mode, NULL, stop, err);
 }
 
 static int check_line(FILE *out, int failed, const char *what, const struct error *err)

@@ -9,6 +9,8 @@
 #define DBTAIL_PIPELINE_H
 
 #include <signal.h>
+#include <stdatomic.h>
+#include <stdbool.h>
 #include <stdio.h>
 
 #include "../readers/reader.h"
@@ -34,6 +36,27 @@ struct pipeline_factory {
 DBT_MUSTCHECK int pipeline_run_with(const struct config *cfg, enum reader_mode mode,
                                     const struct pipeline_factory *factory,
                                     volatile sig_atomic_t *stop, struct error *err);
+
+struct metrics_conn;
+
+/* How a pipeline is steered besides a signal (the connector manager of `dbtail serve`). The
+ * caller sets the atomics from any thread; the pipeline reads them between events. */
+struct pipeline_control {
+    volatile sig_atomic_t *stop;  /* required: set by a signal handler; checkpoint and return */
+    atomic_bool halt;             /* this pipeline only: checkpoint and return */
+    atomic_bool pause;            /* checkpoint, close the reader and sinks, wait until cleared,
+                                     then resume from the state file */
+    atomic_bool parked;           /* set by the pipeline while it waits paused */
+    struct metrics_conn *metrics; /* borrowed, may be NULL: where events are counted */
+    bool interactive;             /* snapshot progress as a terminal status line */
+};
+
+/** pipeline_run steered by ctl (borrowed); a NULL factory means reader_new and sink_new. The
+ * stop after *ctl->stop or halt obeys shutdown.timeout.ms: past it, -1 without a final
+ * checkpoint. */
+DBT_MUSTCHECK int pipeline_run_ctl(const struct config *cfg, enum reader_mode mode,
+                                   const struct pipeline_factory *factory,
+                                   struct pipeline_control *ctl, struct error *err);
 
 /** The state file's path from the config (borrowed from cfg). */
 DBT_MUSTCHECK int pipeline_state_path(const struct config *cfg, const char **out,

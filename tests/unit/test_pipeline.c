@@ -454,7 +454,8 @@ static void test_stop_timeout_inside_transaction(void)
     /* The transaction never ends within shutdown.timeout.ms (200 ms of 10 ms idles). */
     struct config *cfg = setup("cCcSiiiiiiiiiiiiiiiiiiiiiiiiiiiiiiiiiiiiiiiiiiiiiiiiiiiC", "a",
                                "3600000");
-    CHECK_INT(run(cfg, READER_RUN, &err), 0);
+    CHECK_INT(run(cfg, READER_RUN, &err), -1);
+    CHECK(strstr(err.msg, "shutdown.timeout.ms") != NULL);
     CHECK_TRACE("start(-) a:w(c) a:C(1) a:w(c) free");
     CHECK_INT(saved_position(), -1);
     teardown(cfg);
