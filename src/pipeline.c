@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "log.h"
 #include "mem.h"
@@ -458,9 +459,12 @@ int pipeline_run_ctl(const struct config *cfg, enum reader_mode mode,
                          .ctl = ctl,
                          .mc = ctl->metrics};
     int64_t backoff = BACKOFF_FIRST_MS;
+    int lock_fd = -1;
     struct metrics_conn *outer = metrics_current();
     metrics_bind(p.mc);
     int rc = pipeline_setup(&p, err);
+    if (rc == 0)
+        rc = state_lock(p.state_path, &lock_fd, err);
     for (size_t i = 0; rc == 0 && i < p.ntypes; i++)
         metrics_sink_declare(p.mc, p.types[i]);
 
@@ -499,6 +503,8 @@ int pipeline_run_ctl(const struct config *cfg, enum reader_mode mode,
         backoff = backoff * 2 > BACKOFF_MAX_MS ? BACKOFF_MAX_MS : backoff * 2;
         rc = 0;
     }
+    if (lock_fd >= 0)
+        close(lock_fd);
     if (p.render)
         render_free(p.render);
     free_types(p.types, p.ntypes);

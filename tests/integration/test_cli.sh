@@ -167,6 +167,10 @@ else
     sed 's/^/#   /' "$TMP_ROOT/run-dead.log"
 fi
 check "the failure names the server" grep -q "$dead_port" "$TMP_ROOT/run-dead.log"
+run_cli second-run run -c "$W/dead.json"
+check "a second run on the same state file exits 1" test "$(rc_of second-run)" = 1
+check "a second run says another dbtail holds the state file" \
+    grep -q "another dbtail is running with state file $W/offsets.json" "$W/second-run.err"
 stop_dbtail
 check_eq "SIGTERM while retrying exits 0" "$?" 0
 check "no state file was written" test ! -e "$W/offsets.json"

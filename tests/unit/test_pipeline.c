@@ -614,6 +614,21 @@ static void test_corrupt_state_refused(void)
     teardown(cfg);
 }
 
+static void test_locked_state_refused(void)
+{
+    struct error err;
+    int fd = -1;
+    struct config *cfg = setup("cC", "a", "0");
+    CHECK_INT(state_lock(state_path, &fd, &err), 0);
+    CHECK_INT(run(cfg, READER_SNAPSHOT_ONLY, &err), -1);
+    CHECK(strstr(err.msg, "another dbtail is running") != NULL);
+    CHECK_TRACE("");
+    close(fd);
+    CHECK_INT(run(cfg, READER_SNAPSHOT_ONLY, &err), 0);
+    CHECK_INT(saved_position(), 1);
+    teardown(cfg);
+}
+
 int main(int argc, char **argv)
 {
     static const struct unit_case cases[] = {
@@ -633,6 +648,7 @@ int main(int argc, char **argv)
         {"state of another source is refused", test_other_source_refused},
         {"sink list parsing", test_sink_list},
         {"corrupt state file is refused", test_corrupt_state_refused},
+        {"state file in use is refused", test_locked_state_refused},
         {NULL, NULL},
     };
     log_setup(LOG_WARN, false);
