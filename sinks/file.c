@@ -95,6 +95,7 @@ static int file_write(struct sink *sk, const struct event *ev, struct error *err
     return render_event(fs->render, ev, file_emit, fs, err);
 }
 
+/* Transaction ends need no mark in the file: the pipeline flushes only between transactions. */
 static int file_commit(struct sink *sk, const struct event *ev, struct error *err)
 {
     (void)sk;
@@ -103,6 +104,7 @@ static int file_commit(struct sink *sk, const struct event *ev, struct error *er
     return 0;
 }
 
+/* Nothing runs in the background: writes happen in write() and flush(). */
 static int file_poll(struct sink *sk, struct error *err)
 {
     (void)sk;
