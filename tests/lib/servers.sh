@@ -11,6 +11,13 @@ DBTAIL="${DBTAIL:-$TEST_ROOT/build/asan/dbtail}"
 [ -x "$DBTAIL" ] || DBTAIL="$TEST_ROOT/dbtail"
 export ASAN_OPTIONS="${ASAN_OPTIONS:-detect_leaks=1}"
 
+# Debian's python3 has the packages the tests use (confluent_kafka, prometheus_client); a
+# python3 earlier on PATH (pyenv shims) may lack them and costs a wrapper per call.
+if [ -x /usr/bin/python3 ]; then
+    python3() { /usr/bin/python3 "$@"; }
+    export -f python3
+fi
+
 # Keep the environment explicit: libmariadb and the mariadb CLI read these.
 unset MYSQL_HOST MYSQL_TCP_PORT MYSQL_PWD MYSQL_UNIX_PORT PGHOST PGPORT PGUSER PGPASSWORD PGDATABASE
 
