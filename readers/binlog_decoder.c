@@ -524,14 +524,23 @@ static bool value_equal(const struct value *a, const struct value *b)
     }
 }
 
-/* The schema's view of a row: map picks TABLE_MAP columns; NULL when the image is absent. */
+/* The schema's view of a row: map picks TABLE_MAP columns. */
 static struct value *project(struct binlog_decoder *d, const struct table_entry *te,
                              const struct value *full)
 {
     const struct schema_table *s = te->dt.schema;
     struct value *v = binlog_arena_alloc(d->arena, (s->ncols ? s->ncols : 1) * sizeof *v);
-    for (size_t i = 0; i < s->ncols; i++)
+    for (size_t i = 0; i < s->ncols; i++) {
         v[i] = full[te->dt.map ? te->dt.map[i] : i];
+        /* A zero date has no value: NULL where the column allows it, else the epoch (as
+         * Debezium). */
+        enum value_kind k = s->cols[i].kind;
+        if (v[i].kind == VALUE_NULL && !s->cols[i].optional &&
+            (k == VALUE_DATE || k == VALUE_DATETIME || k == VALUE_TIMESTAMP)) {
+            v[i].kind = k;
+            v[i].v.i = 0;
+        }
+    }
     return v;
 }
 

@@ -1468,6 +1468,14 @@ static int read_string_value(struct cursor *c, const struct binlog_column *col,
 {
     uint16_t coll = col->collation;
     if (coll == BINLOG_COLLATION_BINARY) {
+        if (col->type == BT_STRING && len < col->meta) {
+            /* BINARY(n) is logged without its trailing zero bytes; the column holds them. */
+            uint8_t *padded = binlog_arena_alloc(a, col->meta);
+            memcpy(padded, p, len);
+            memset(padded + len, 0, col->meta - len);
+            p = padded;
+            len = col->meta;
+        }
         set_str(out, VALUE_BYTES, p, len);
         return 0;
     }

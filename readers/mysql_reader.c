@@ -670,7 +670,8 @@ static int refresh_schemas(struct mysql_reader *r, MYSQL *conn, struct mysql_pos
     return rc;
 }
 
-/* Zero dates are NULL when the column allows it and the epoch otherwise, as Debezium does. */
+/* Zero dates are NULL when the column allows it and the epoch otherwise, as Debezium does
+ * (and as binlog_decoder does for row events). */
 static void fix_values(const struct schema_table *t, struct value *v)
 {
     for (size_t i = 0; v && i < t->ncols; i++) {
@@ -1385,18 +1386,6 @@ static int stream_open(struct mysql_reader *r, struct error *err)
     return 0;
 }
 
-/* A copy of a decoded image with zero dates fixed; NULL stays NULL. */
-static const struct value *fixed_copy(struct mysql_reader *r, const struct schema_table *t,
-                                      const struct value *v)
-{
-    if (v == NULL)
-        return NULL;
-    struct value *c = binlog_arena_alloc(r->arena, (t->ncols ? t->ncols : 1) * sizeof *c);
-    memcpy(c, v, t->ncols * sizeof *c);
-    fix_values(t, c);
-    return c;
-}
-
 /* What the stream hands out of one decoded event: 1 to hand e out, 0 to go on. */
 static int stream_take(struct mysql_reader *r, const struct event *e, struct error *err)
 {
@@ -1413,9 +1402,6 @@ static int stream_take(struct mysql_reader *r, const struct event *e, struct err
                 return 0;
         }
         r->ev = *e;
-        binlog_arena_reset(r->arena);
-        r->ev.before = fixed_copy(r, e->table, e->before);
-        r->ev.after = fixed_copy(r, e->table, e->after);
         return 1;
     }
     case EVENT_DDL: {
