@@ -36,6 +36,7 @@
 #include "../src/buf.h"
 #include "../src/log.h"
 #include "../src/mem.h"
+#include "../src/metrics.h"
 #include "doris_http.h"
 
 #define LOG_COMP "doris"
@@ -910,8 +911,10 @@ static int load_segment(struct doris_sink *s, struct dtable *t, struct segment *
                           g->rows, t->db, t->name, label, attempt, last);
             break;
         }
-        if (attempt > 0)
+        if (attempt > 0) {
+            metrics_sink_retry("doris");
             sleep_ms(backoff_ms(attempt));
+        }
         struct buf url;
         buf_init(&url);
         buf_printf(&url, "http://%s/api/", fe_host(s));
@@ -979,6 +982,7 @@ static int load_segment(struct doris_sink *s, struct dtable *t, struct segment *
             }
             log_debug(LOG_COMP, "loaded %zu rows into %s.%s (label %s, %" PRId64 " ms)", g->rows,
                       t->db, t->name, label, now_ms() - start);
+            metrics_sink_load("doris", g->body.len);
             rc = 0;
             break;
         }
@@ -1028,6 +1032,8 @@ static int load_segment(struct doris_sink *s, struct dtable *t, struct segment *
     doris_response_free(&resp);
     buf_free(&cols);
     free(headers);
+    if (rc < 0)
+        metrics_sink_failure("doris");
     return rc;
 }
 
