@@ -6,6 +6,8 @@
 #include <string.h>
 
 static void error_vset(struct error *err, bool retriable, const char *fmt, va_list ap)
+    DBT_PRINTF(3, 0);
+static void error_vset(struct error *err, bool retriable, const char *fmt, va_list ap)
 {
     vsnprintf(err->msg, sizeof err->msg, fmt, ap);
     err->retriable = retriable;
