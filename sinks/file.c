@@ -18,6 +18,7 @@
 #include "../src/buf.h"
 #include "../src/log.h"
 #include "../src/mem.h"
+#include "../src/metrics.h"
 #include "sink.h"
 
 /* Lines are gathered and written in chunks of about this size; only flush() syncs. */
@@ -124,6 +125,8 @@ static int file_flush(struct sink *sk, struct error *err)
     struct stat st;
     if (fstat(fs->fd, &st) < 0)
         return file_io_error(fs, errno, "stat", err);
+    if ((int64_t)st.st_size > fs->durable)
+        metrics_sink_load("file", (uint64_t)((int64_t)st.st_size - fs->durable));
     fs->durable = (int64_t)st.st_size;
     return 0;
 }
