@@ -11,8 +11,7 @@ source "$(dirname "$0")/../tests/lib/servers.sh"
 source "$(dirname "$0")/lib.sh"
 
 ROWS="${BENCH_KAFKA_ROWS:-$((BENCH_ROWS * 5))}"
-# A transaction this large would otherwise spill to disk in the walsender and bound both.
-PG_EXTRA_CONF="logical_decoding_work_mem = 1GB" start_postgres || exit 1
+start_postgres || exit 1
 start_kafka_mock || exit 1
 W="$TMP_ROOT/w"
 mkdir -p "$W"

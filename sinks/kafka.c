@@ -32,8 +32,10 @@
 #define CHECK_TIMEOUT_MS    5000
 #define METADATA_TIMEOUT_MS 10000
 #define INIT_TXN_TIMEOUT_MS 30000
+/* A write that waited this long for room in the producer queue says so. */
+#define SLOW_QUEUE_MS 1000
 /* A flush waiting on an unreachable cluster says so this often. */
-#define FLUSH_REPORT_MS 10000
+#define FLUSH_REPORT_MS      10000
 #define MARKER_DEFAULT_TOPIC "dbtail-offsets"
 #define MARKER_PARTITION     0
 
@@ -66,7 +68,6 @@ struct kafka_sink {
     uint64_t acked;
     bool failed; /* sticky: the pipeline rebuilds the sink after a failure */
     struct error failure;
-    bool queue_full_logged;
 
     /* Transactions (txn_id non-NULL). */
     char *txn_id;
@@ -164,8 +165,7 @@ static void kafka_dr_cb(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaqu
                    ks->bootstrap, rd_kafka_topic_name(m->rkt), rd_kafka_err2str(m->err));
     else
         kafka_fail(ks, kafka_err_retriable(m->err),
-                   "kafka: could not deliver a message to topic \"%s\" partition %" PRId32
-                   ": %s",
+                   "kafka: could not deliver a message to topic \"%s\" partition %" PRId32 ": %s",
                    rd_kafka_topic_name(m->rkt), m->partition, rd_kafka_err2str(m->err));
 }
 
@@ -260,8 +260,8 @@ static rd_kafka_conf_t *kafka_marker_conf(const rd_kafka_conf_t *conf)
     return c;
 }
 
-static int kafka_read_config(struct kafka_sink *ks, const struct config *cfg,
-                             rd_kafka_conf_t *conf, struct error *err)
+static int kafka_read_config(struct kafka_sink *ks, const struct config *cfg, rd_kafka_conf_t *conf,
+                             struct error *err)
 {
     const char *bootstrap;
     if (config_required(cfg, KAFKA_PREFIX "bootstrap.servers", &bootstrap, err) < 0)
@@ -269,31 +269,24 @@ static int kafka_read_config(struct kafka_sink *ks, const struct config *cfg,
     ks->bootstrap = mem_strdup(bootstrap);
 
     int64_t partitions, replication;
-    if (config_int(cfg, "topic.creation.default.partitions", -1, -1, INT32_MAX, &partitions,
-                   err) < 0 ||
-        config_int(cfg, "topic.creation.default.replication.factor", -1, -1, 32767,
-                   &replication, err) < 0)
+    const char *pkey = "topic.creation.default.partitions";
+    const char *rkey = "topic.creation.default.replication.factor";
+    if (config_int(cfg, pkey, -1, -1, INT32_MAX, &partitions, err) < 0 ||
+        config_int(cfg, rkey, -1, -1, 32767, &replication, err) < 0)
         return -1;
     if (partitions == 0)
-        return error_set(err, "topic.creation.default.partitions: must be at least 1, or -1 "
-                              "for the broker's default");
+        return error_set(err, "%s: must be at least 1, or -1 for the broker's default", pkey);
     if (replication == 0)
-        return error_set(err, "topic.creation.default.replication.factor: must be at least "
-                              "1, or -1 for the broker's default");
-    ks->create_topics = config_get(cfg, "topic.creation.default.partitions") != NULL ||
-                        config_get(cfg, "topic.creation.default.replication.factor") != NULL;
+        return error_set(err, "%s: must be at least 1, or -1 for the broker's default", rkey);
+    ks->create_topics = config_get(cfg, pkey) != NULL || config_get(cfg, rkey) != NULL;
     ks->partitions = (int)partitions;
     ks->replication = (int)replication;
 
     /* The defaults Debezium's producer is usually given for CDC: no loss, no reordering on
      * retry, and keys placed as the Java client places them. The user's values win. */
     static const char *const defaults[][2] = {
-        {"enable.idempotence", "true"},
-        {"acks", "all"},
-        {"compression.type", "lz4"},
-        {"partitioner", "murmur2_random"},
-        {"client.id", "dbtail"},
-        {"log.queue", "true"},
+        {"enable.idempotence", "true"},    {"acks", "all"},         {"compression.type", "lz4"},
+        {"partitioner", "murmur2_random"}, {"client.id", "dbtail"}, {"log.queue", "true"},
     };
     for (size_t i = 0; i < sizeof defaults / sizeof defaults[0]; i++)
         if (kafka_conf_set(conf, "defaults", defaults[i][0], defaults[i][1], err) < 0)
@@ -309,9 +302,9 @@ static int kafka_read_config(struct kafka_sink *ks, const struct config *cfg,
 
     char value[64];
     size_t len = sizeof value;
-    ks->auto_create = rd_kafka_conf_get(conf, "allow.auto.create.topics", value, &len) !=
-                          RD_KAFKA_CONF_OK ||
-                      strcmp(value, "true") == 0;
+    ks->auto_create =
+        rd_kafka_conf_get(conf, "allow.auto.create.topics", value, &len) != RD_KAFKA_CONF_OK ||
+        strcmp(value, "true") == 0;
     len = sizeof value;
     ks->admin_timeout_ms = 60000;
     if (rd_kafka_conf_get(conf, "socket.timeout.ms", value, &len) == RD_KAFKA_CONF_OK)
@@ -320,8 +313,8 @@ static int kafka_read_config(struct kafka_sink *ks, const struct config *cfg,
     const char *txn_id = config_get(cfg, KAFKA_PREFIX "transactional.id");
     if (txn_id && txn_id[0]) {
         ks->txn_id = mem_strdup(txn_id);
-        ks->marker_topic = mem_strdup(config_str(cfg, "offsets.storage.topic",
-                                                 MARKER_DEFAULT_TOPIC));
+        ks->marker_topic =
+            mem_strdup(config_str(cfg, "offsets.storage.topic", MARKER_DEFAULT_TOPIC));
         ks->marker_conf = kafka_marker_conf(conf);
     }
     return 0;
@@ -334,9 +327,12 @@ static void kafka_read_saved(struct kafka_sink *ks, const json_t *saved)
         return;
     const char *id = json_string_value(json_object_get(saved, "transactional.id"));
     json_t *seq = json_object_get(saved, "seq");
-    if (!id || strcmp(id, ks->txn_id) != 0 || !json_is_integer(seq) || json_integer_value(seq) < 0) {
-        log_warn("kafka", "the state file's kafka checkpoint is not for transactional.id \"%s\": "
-                          "ignoring it", ks->txn_id);
+    if (!id || strcmp(id, ks->txn_id) != 0 || !json_is_integer(seq) ||
+        json_integer_value(seq) < 0) {
+        log_warn("kafka",
+                 "the state file's kafka checkpoint is not for transactional.id \"%s\": "
+                 "ignoring it",
+                 ks->txn_id);
         return;
     }
     ks->have_saved = true;
@@ -388,11 +384,10 @@ static int kafka_topic_exists(struct kafka_sink *ks, rd_kafka_topic_t *rkt, stru
         if (e == RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART)
             rc = 0;
         else if (e && e != RD_KAFKA_RESP_ERR_LEADER_NOT_AVAILABLE)
-            rc = kafka_err_retriable(e)
-                     ? error_retry(err, "kafka: metadata of topic \"%s\": %s",
-                                   rd_kafka_topic_name(rkt), rd_kafka_err2str(e))
-                     : error_set(err, "kafka: metadata of topic \"%s\": %s",
-                                 rd_kafka_topic_name(rkt), rd_kafka_err2str(e));
+            rc = kafka_err_retriable(e) ? error_retry(err, "kafka: metadata of topic \"%s\": %s",
+                                                      rd_kafka_topic_name(rkt), rd_kafka_err2str(e))
+                                        : error_set(err, "kafka: metadata of topic \"%s\": %s",
+                                                    rd_kafka_topic_name(rkt), rd_kafka_err2str(e));
     }
     rd_kafka_metadata_destroy(md);
     return rc;
@@ -421,8 +416,8 @@ static int kafka_topic_create(struct kafka_sink *ks, const char *name, struct er
         msg = rd_kafka_event_error_string(ev);
         const rd_kafka_CreateTopics_result_t *res = rd_kafka_event_CreateTopics_result(ev);
         size_t n = 0;
-        const rd_kafka_topic_result_t **tr = res ? rd_kafka_CreateTopics_result_topics(res, &n)
-                                                 : NULL;
+        const rd_kafka_topic_result_t **tr =
+            res ? rd_kafka_CreateTopics_result_topics(res, &n) : NULL;
         if (e == RD_KAFKA_RESP_ERR_NO_ERROR && n == 1) {
             e = rd_kafka_topic_result_error(tr[0]);
             msg = rd_kafka_topic_result_error_string(tr[0]);
@@ -440,8 +435,7 @@ static int kafka_topic_create(struct kafka_sink *ks, const char *name, struct er
                  "kafka: could not create topic \"%s\" (%d partitions, replication factor %d) "
                  "on %s within %d ms: %s; create it yourself or allow dbtail's principal to "
                  "create topics",
-                 name, ks->partitions, ks->replication, ks->bootstrap, ks->admin_timeout_ms,
-                 msg);
+                 name, ks->partitions, ks->replication, ks->bootstrap, ks->admin_timeout_ms, msg);
         rc = kafka_err_retriable(e) ? error_retry(err, "%s", text) : error_set(err, "%s", text);
     }
     if (ev)
@@ -537,8 +531,9 @@ static int kafka_produce(struct kafka_sink *ks, rd_kafka_topic_t *rkt, int32_t p
         rd_kafka_error_t *e = rd_kafka_produceva(ks->rk, vu, n);
         if (e == NULL) {
             ks->produced++;
-            if (waiting_since >= 0)
-                log_info("kafka", "producer queue has room again after %" PRId64 " ms",
+            /* A full queue is routine during a large transaction; only a long wait is news. */
+            if (waiting_since >= 0 && now_ms() - waiting_since >= SLOW_QUEUE_MS)
+                log_info("kafka", "the producer queue had no room for %" PRId64 " ms",
                          now_ms() - waiting_since);
             return 0;
         }
@@ -550,22 +545,18 @@ static int kafka_produce(struct kafka_sink *ks, rd_kafka_topic_t *rkt, int32_t p
                          : error_set(err, "kafka: could not produce to topic \"%s\": %s",
                                      rd_kafka_topic_name(rkt), rd_kafka_error_string(e));
             rd_kafka_error_destroy(e);
-            rd_kafka_headers_destroy(headers);
+            if (headers)
+                rd_kafka_headers_destroy(headers);
             return rc;
         }
         rd_kafka_error_destroy(e);
-        if (waiting_since < 0) {
+        if (waiting_since < 0)
             waiting_since = now_ms();
-            if (!ks->queue_full_logged)
-                log_info("kafka", "producer queue full (queue.buffering.max.messages/kbytes): "
-                                  "waiting for %s to take messages",
-                         ks->bootstrap);
-            ks->queue_full_logged = true;
-        }
         /* Delivery reports free room, and a timed-out message ends the wait as a failure. */
         rd_kafka_poll(ks->rk, 100);
         if (kafka_failed(ks, err) < 0) {
-            rd_kafka_headers_destroy(headers);
+            if (headers)
+                rd_kafka_headers_destroy(headers);
             return -1;
         }
     }
@@ -709,7 +700,7 @@ out:
     return rc;
 }
 
-/* Before the first write of a transactional sink: fence any older producer with this id
+/* Before the first event of a transactional sink: fence any older producer with this id
  * (aborting what it left open), then find out what Kafka already holds. */
 static int kafka_start(struct kafka_sink *ks, struct error *err)
 {
@@ -733,8 +724,8 @@ static int kafka_start(struct kafka_sink *ks, struct error *err)
                  ks->marker_topic);
     } else if (ks->have_saved && seq < ks->saved_seq) {
         log_warn("kafka",
-                 "topic %s has no marker as recent as the state file's (seq %" PRIu64
-                 " < %" PRIu64 "): was it deleted?",
+                 "topic %s has no marker as recent as the state file's (seq %" PRIu64 " < %" PRIu64
+                 "): was it deleted?",
                  ks->marker_topic, seq, ks->saved_seq);
     }
     if (seq > ks->seq)
@@ -760,8 +751,8 @@ static int kafka_txn_commit(struct kafka_sink *ks, struct error *err)
     buf_puts(&v, pos ? pos : "null");
     free(pos);
     buf_putc(&v, '}');
-    int rc = kafka_produce(ks, rkt, MARKER_PARTITION, ks->txn_id, strlen(ks->txn_id), v.data,
-                           v.len, NULL, err);
+    int rc = kafka_produce(ks, rkt, MARKER_PARTITION, ks->txn_id, strlen(ks->txn_id), v.data, v.len,
+                           NULL, err);
     buf_free(&v);
     if (rc < 0)
         return -1;
@@ -788,20 +779,16 @@ static int kafka_txn_commit(struct kafka_sink *ks, struct error *err)
 
 /* ---- sink operations ---- */
 
-static bool kafka_is_change(enum event_op op)
-{
-    return op == EVENT_CREATE || op == EVENT_UPDATE || op == EVENT_DELETE || op == EVENT_READ ||
-           op == EVENT_TRUNCATE;
-}
-
 static int kafka_write(struct sink *sk, const struct event *ev, struct error *err)
 {
     struct kafka_sink *ks = (struct kafka_sink *)sk;
     if (kafka_failed(ks, err) < 0 || kafka_start(ks, err) < 0)
         return -1;
-    /* Heartbeats are never replayed, so they are never skipped. */
+    /* Heartbeats are never replayed, so they are never dropped. An event ordered after
+     * everything the marker covers means its COMMIT was missed: better a duplicate than a
+     * loss, so writing resumes there. */
     if (ks->skip_to && ev->op != EVENT_HEARTBEAT) {
-        if (!kafka_is_change(ev->op) || ev->order <= ks->skip_order_hi) {
+        if (ev->order <= ks->skip_order_hi) {
             ks->skipped++;
             return 0;
         }
@@ -816,7 +803,7 @@ static int kafka_write(struct sink *sk, const struct event *ev, struct error *er
             return kafka_txn_error(ks, "beginning a transaction", e, err);
         ks->txn_open = true;
     }
-    if (kafka_is_change(ev->op) && ev->order > ks->order_hi)
+    if (ev->op != EVENT_HEARTBEAT && ev->order > ks->order_hi)
         ks->order_hi = ev->order;
     return render_event(ks->rd, ev, kafka_emit, ks, err);
 }
@@ -824,10 +811,10 @@ static int kafka_write(struct sink *sk, const struct event *ev, struct error *er
 static int kafka_commit(struct sink *sk, const struct event *ev, struct error *err)
 {
     struct kafka_sink *ks = (struct kafka_sink *)sk;
-    if (kafka_failed(ks, err) < 0)
-        return -1;
     if (ks->txn_id == NULL)
-        return 0;
+        return kafka_failed(ks, err);
+    if (kafka_failed(ks, err) < 0 || kafka_start(ks, err) < 0)
+        return -1;
     if (ev->position) {
         json_decref(ks->last_position);
         ks->last_position = json_incref(ev->position);
@@ -871,8 +858,9 @@ static int kafka_flush(struct sink *sk, struct error *err)
     if (kafka_failed(ks, err) < 0)
         return -1;
     if (ks->acked != ks->produced)
-        return error_retry(err, "kafka: %" PRIu64 " of %" PRIu64 " messages have no delivery "
-                                "report after a flush",
+        return error_retry(err,
+                           "kafka: %" PRIu64 " of %" PRIu64 " messages have no delivery "
+                           "report after a flush",
                            ks->produced - ks->acked, ks->produced);
     ks->checkpoint_seq = ks->seq;
     return 0;

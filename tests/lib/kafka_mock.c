@@ -121,7 +121,8 @@ static int write_ready_file(const char *path, const char *bootstrap)
     char tmp[4096];
     snprintf(tmp, sizeof tmp, "%s.tmp", path);
     FILE *f = fopen(tmp, "w");
-    if (f == NULL || fprintf(f, "%s\n", bootstrap) < 0 || fclose(f) != 0 || rename(tmp, path) != 0) {
+    if (f == NULL || fprintf(f, "%s\n", bootstrap) < 0 || fclose(f) != 0 ||
+        rename(tmp, path) != 0) {
         fprintf(stderr, "kafka_mock: cannot write %s: %s\n", path, strerror(errno));
         return -1;
     }
