@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "../../readers/binlog_decoder.h"
+#include "../../schemas/mysql_schema.h"
 #include "../../src/mem.h"
 #include "unit.h"
 
@@ -68,6 +69,9 @@ struct run {
     struct buf out;
     struct gtid_set *gtids;
     char error[ERROR_MSG_MAX];
+    /* information_schema definitions completing TABLE_MAPs without metadata (may be none) */
+    struct mysql_table_def **defs;
+    size_t ndefs;
 };
 
 static int run_table_map(void *ctx, struct binlog_table *tm, struct binlog_decoder_table *out,
@@ -85,6 +89,10 @@ static int run_table_map(void *ctx, struct binlog_table *tm, struct binlog_decod
     } else {
         schema_table_free(r->schemas[i]);
     }
+    for (size_t k = 0; k < r->ndefs; k++)
+        if (strcmp(r->defs[k]->db, tm->db) == 0 && strcmp(r->defs[k]->name, tm->name) == 0 &&
+            mysql_table_def_complete(r->defs[k], tm->cols, tm->ncols, tm->has_key, err) < 0)
+            return -1;
     struct schema_table *s = schema_table_new(tm->db, NULL, tm->name);
     for (size_t c = 0; c < tm->ncols; c++) {
         char name[32];
@@ -135,8 +143,15 @@ static void put_value(struct buf *b, const struct value *v)
             buf_printf(b, "/%" PRId64, v->v.s.i);
         break;
     default:
+        /* Control bytes (a NUL in a BINARY read as text) as \xNN, to keep one C string. */
         buf_putc(b, '\'');
-        buf_append(b, v->v.s.p, v->v.s.len);
+        for (size_t i = 0; i < v->v.s.len; i++) {
+            unsigned char c = (unsigned char)v->v.s.p[i];
+            if (c < 0x20)
+                buf_printf(b, "\\x%02x", c);
+            else
+                buf_putc(b, (char)c);
+        }
         buf_putc(b, '\'');
     }
 }
@@ -159,6 +174,7 @@ static int run_file(struct run *r, const char *path)
     int rc = 0;
     memset(r->schemas, 0, sizeof r->schemas);
     r->n = 0;
+    r->gtids = NULL;
     buf_init(&r->out);
     r->error[0] = '\0';
     const char *base = strrchr(path, '/') + 1;
@@ -256,7 +272,7 @@ static void test_json_partial_update(void)
     CHECK_INT(count(types, n, BINLOG_WRITE_ROWS), 4);
     free(f.data);
 
-    struct run r;
+    struct run r = {0};
     CHECK_INT(run_file(&r, FIX "json.binlog.000001"), 0);
     CHECK_STR(r.error, "");
     /* Binary JSON printed as MySQL prints it; the generated columns follow it. */
@@ -315,7 +331,7 @@ static void test_transaction_payload(void)
     }
     free(f.data);
 
-    struct run r;
+    struct run r = {0};
     CHECK_INT(run_file(&r, FIX "transaction_compression.000001"), 0);
     CHECK_STR(r.error, "");
     CHECK_LINE(&r, "c test.tb1  -> c1=1 |");
@@ -337,7 +353,7 @@ static void test_compressed_movies(void)
         CHECK_INT(types[i], want[i]);
     free(f.data);
 
-    struct run r;
+    struct run r = {0};
     CHECK_INT(run_file(&r, FIX "mysql-bin.compressed"), 0);
     CHECK_STR(r.error, "");
     CHECK_LINE(&r, "u demo.movies c1=1,c2='Once Upon a Time in the West',c3=1968,");
@@ -347,7 +363,7 @@ static void test_compressed_movies(void)
 
 static void test_enum_string_set(void)
 {
-    struct run r;
+    struct run r = {0};
     CHECK_INT(run_file(&r, FIX "mysql-enum-string-set.000001"), 0);
     CHECK_STR(r.error, "");
     char hundred[101];
@@ -375,7 +391,7 @@ static void test_enum_string_set(void)
 
 static void test_bit(void)
 {
-    struct run r;
+    struct run r = {0};
     CHECK_INT(run_file(&r, FIX "mysql_type_bit.000001"), 0);
     CHECK_LINE(&r, "c mysql.foo  -> a=0x04/3,b='foo',c=0x20/8 |");
     run_free(&r);
@@ -383,7 +399,7 @@ static void test_bit(void)
 
 static void test_negative_time(void)
 {
-    struct run r;
+    struct run r = {0};
     CHECK_INT(run_file(&r, FIX "time_issue.000001"), 0);
     /* -507:48:27 */
     CHECK_LINE(&r, "c noria.t  -> c1=-1828107000000 |");
@@ -392,7 +408,7 @@ static void test_negative_time(void)
 
 static void test_minimal_metadata(void)
 {
-    struct run r;
+    struct run r = {0};
     CHECK_INT(run_file(&r, FIX "minimal_row_metadata.000001"), 0);
     /* Columns 1, 3 and 5 are in the image; the unsigned INT is above INT32_MAX. */
     CHECK_LINE(&r, "c noria.t1  -> c1=1,c2=-,c3='a',c4=-,c5=3230202323 |");
@@ -470,7 +486,7 @@ static void test_invisible_columns(void)
     CHECK(maps > 0);
     free(f.data);
 
-    struct run r;
+    struct run r = {0};
     CHECK_INT(run_file(&r, FIX "binlog-invisible-columns.000001"), 0);
     CHECK_LINE(&r, "c mysql.t1  -> f1=1,f2=2,f3=-3,f4='4',f5=0x05,f6=6000000000 |");
     run_free(&r);
@@ -490,7 +506,7 @@ static void test_mariadb(void)
     CHECK_INT(count(types, n, BINLOG_WRITE_ROWS_V1), 2);
     free(f.data);
 
-    struct run r;
+    struct run r = {0};
     CHECK_INT(run_file(&r, FIX "mariadb-bin.000001"), 0);
     CHECK_STR(r.error, "");
     /* `event` is a BLOB (its column charset in the TABLE_MAP is 63, binary). */
@@ -504,7 +520,7 @@ static void test_mariadb(void)
 
 static void test_previous_gtids(void)
 {
-    struct run r;
+    struct run r = {0};
     CHECK_INT(run_file(&r, FIX "binlog_transaction_previous_GTID_no_tag.000001"), 0);
     CHECK(r.gtids != NULL);
     if (r.gtids) {
@@ -538,7 +554,7 @@ static void test_checksums(void)
     CHECK_INT(walk(&f, types, 400, &err), 191);
     free(f.data);
 
-    struct run r;
+    struct run r = {0};
     CHECK_INT(run_file(&r, FIX "mysql-bin.checksum-crc32"), 0);
     CHECK_STR(r.error, "");
     CHECK(has_line(&r, "\nu ") && has_line(&r, "\nd "));
@@ -565,6 +581,168 @@ static void test_checksums(void)
     CHECK(binlog_event_body(&fde, f.data + off, h.event_size, &body, &err) == -1);
     CHECK(strstr(err.msg, "CRC32") != NULL);
     free(f.data);
+}
+
+/* The run's text without positions and COMMIT lines (what two encodings of a binlog share). */
+static char *without_positions(const struct run *r)
+{
+    struct buf b;
+    buf_init(&b);
+    const char *p = r->out.data ? r->out.data : "";
+    while (*p) {
+        const char *nl = strchr(p, '\n');
+        size_t n = nl ? (size_t)(nl - p) : strlen(p);
+        if (strncmp(p, "COMMIT ", 7) != 0) {
+            const char *bar = memchr(p, '|', n);
+            buf_append(&b, p, bar ? (size_t)(bar - p) : n);
+            buf_putc(&b, '\n');
+        }
+        p += n + (nl ? 1 : 0);
+    }
+    return buf_take(&b);
+}
+
+static void test_mariadb_types(void)
+{
+    struct run r = {0};
+    CHECK_INT(run_file(&r, FIX "mariadb-10.11-types.000001"), 0);
+    CHECK_STR(r.error, "");
+    /* The key change of row 2 to 20: a DELETE of 2, then a CREATE of 20. */
+    CHECK_LINE(&r, "d types.all_types id=2,ti=-128,");
+    CHECK_LINE(&r, "c types.all_types  -> id=20,ti=127,tiu=255,si=-32768,siu=65535,mi=-8388608,"
+                   "miu=16777215,i=-2147483648,iu=4294967295,bi=-9223372036854775808,"
+                   "biu=18446744073709551615,dec1='-12345678901234.123456',dec2='-99999',"
+                   "dec3='99999999999999999999999999999999999.999999999999999999999999999999',"
+                   "f=-1.4999999853326784e-10,d=1.7976931348623157e+308,b1=false,b10=0xff03/10,"
+                   "b64=0xffffffffffffffff/64,y=1901,dt=-354285,dtn=2932896,t0=-3020399000000,"
+                   "t6=3020398999999,dtm0=253402300799000000,dtm3=-30610223999999000,dtm6=1,"
+                   "ts0=1000000,ts6=2147483647999999,c5='ab',vc='emoji \xf0\x9f\x98\x80 and "
+                   "\xc3\xa9',vcl='euro \xe2\x82\xac',c300='zzzz");
+    CHECK_LINE(&r, ",bn=0x00010000,vb=0x,bl=0x,lbl=0x,e='large',s='',g=0x");
+    /* Row 4: zero dates are no value in nullable columns, the epoch in NOT NULL ones. */
+    CHECK_LINE(&r, "c types.all_types  -> id=4,ti=0,");
+    CHECK_LINE(&r, ",dt=NULL,dtn=0,t0=0,t6=0,dtm0=NULL,dtm3=NULL,dtm6=NULL,ts0=NULL,ts6=NULL,");
+    CHECK_LINE(&r, "u types.all_types id=1,");
+    CHECK_LINE(&r, "d types.all_types id=3,ti=NULL,");
+    char *plain = without_positions(&r);
+    run_free(&r);
+
+    /* The same workload with log_bin_compress: compressed QUERY and rows events decode to
+     * the same changes. */
+    struct file f = load(FIX "mariadb-10.11-compressed.000001");
+    uint8_t types[256];
+    struct error err;
+    int n = walk(&f, types, 256, &err);
+    CHECK(n > 0);
+    CHECK(count(types, n, BINLOG_MARIADB_QUERY_COMPRESSED) > 0);
+    CHECK(count(types, n, BINLOG_MARIADB_WRITE_ROWS_COMPRESSED_V1) > 0);
+    CHECK(count(types, n, BINLOG_MARIADB_UPDATE_ROWS_COMPRESSED_V1) > 0);
+    CHECK(count(types, n, BINLOG_MARIADB_DELETE_ROWS_COMPRESSED_V1) > 0);
+    free(f.data);
+    CHECK_INT(run_file(&r, FIX "mariadb-10.11-compressed.000001"), 0);
+    CHECK_STR(r.error, "");
+    char *compressed = without_positions(&r);
+    CHECK(strlen(plain) > 1000);
+    CHECK_STR(compressed, plain);
+    free(plain);
+    free(compressed);
+    run_free(&r);
+}
+
+/* Definitions from the captured information_schema rows (a TSV, NULL as "NULL"). */
+static size_t load_defs(const char *path, struct mysql_table_def **defs, size_t max)
+{
+    struct file f = load(path);
+    size_t nrows = 0, ndefs = 0;
+    char *rows_text[128][MSF_COUNT];
+    char *p = (char *)f.data;
+    char *end = p ? p + f.len : NULL;
+    while (p && p < end && nrows < 128) {
+        char *nl = memchr(p, '\n', (size_t)(end - p));
+        if (nl == NULL)
+            nl = end;
+        int k = 0;
+        char *q = p;
+        while (k < MSF_COUNT) {
+            char *tab = memchr(q, '\t', (size_t)(nl - q));
+            char *e = tab ? tab : nl;
+            rows_text[nrows][k++] = (e - q == 4 && memcmp(q, "NULL", 4) == 0)
+                                        ? NULL
+                                        : mem_strndup(q, (size_t)(e - q));
+            if (!tab)
+                break;
+            q = tab + 1;
+        }
+        if (k == MSF_COUNT)
+            nrows++;
+        p = nl + 1;
+    }
+    for (size_t i = 0; i < nrows && ndefs < max;) {
+        size_t j = i;
+        while (j < nrows && strcmp(rows_text[j][MSF_TABLE], rows_text[i][MSF_TABLE]) == 0)
+            j++;
+        const char *const *rows[128];
+        for (size_t k = i; k < j; k++)
+            rows[k - i] = (const char *const *)rows_text[k];
+        struct error err;
+        if (mysql_table_def_from_rows(rows, j - i, false, &defs[ndefs], &err) == 0)
+            ndefs++;
+        else
+            unit_fail(__FILE__, __LINE__, "%s", err.msg);
+        i = j;
+    }
+    for (size_t i = 0; i < nrows; i++)
+        for (int k = 0; k < MSF_COUNT; k++)
+            free(rows_text[i][k]);
+    free(f.data);
+    return ndefs;
+}
+
+static void test_mysql56_types(void)
+{
+    struct file f = load(FIX "mysql-5.6-types.000001");
+    uint8_t types[256];
+    struct error err;
+    int n = walk(&f, types, 256, &err);
+    CHECK(n > 0);
+    CHECK_INT(count(types, n, BINLOG_PREVIOUS_GTIDS), 1);
+    CHECK(count(types, n, BINLOG_GTID) > 10);
+    CHECK(count(types, n, BINLOG_WRITE_ROWS) > 0 && count(types, n, BINLOG_UPDATE_ROWS) > 0 &&
+          count(types, n, BINLOG_DELETE_ROWS) > 0);
+    CHECK_INT(types[n - 1], BINLOG_ROTATE);
+    free(f.data);
+
+    /* Alone, a 5.6 TABLE_MAP has no names, no signedness, no charsets. */
+    struct run r = {0};
+    CHECK_INT(run_file(&r, FIX "mysql-5.6-types.000001"), 0);
+    CHECK_STR(r.error, "");
+    CHECK_LINE(&r, "c types.simple  -> c1=1,c2=-7,c3=9007199254740993,c4='-1234567.891',"
+                   "c5=0.10000000000000001,c6=19722,c7=1704067199999999,c8=-36000500000,"
+                   "c9=1685577600001000,c10='ascii' |");
+    /* No key known: the key change is a plain update. */
+    CHECK_LINE(&r, "u types.all_types c1=2,c2=-128,c3=-1,");
+    CHECK_LINE(&r, " -> c1=20,c2=127,c3=-1,");
+    CHECK(r.gtids != NULL && r.out.data && strstr(r.out.data, " | ") != NULL);
+    run_free(&r);
+
+    /* Completed from information_schema: names, unsigned values, latin1, ENUM/SET labels. */
+    struct mysql_table_def *defs[4] = {0};
+    size_t ndefs = load_defs(FIX "mysql-5.6-types.columns.tsv", defs, 4);
+    CHECK_INT(ndefs, 2);
+    memset(&r, 0, sizeof r);
+    r.defs = defs;
+    r.ndefs = ndefs;
+    CHECK_INT(run_file(&r, FIX "mysql-5.6-types.000001"), 0);
+    CHECK_STR(r.error, "");
+    CHECK_LINE(&r, "c types.all_types  -> id=20,ti=127,tiu=255,si=-32768,siu=65535,");
+    CHECK_LINE(&r, "biu=18446744073709551615,");
+    CHECK_LINE(&r, "vcl='euro \xe2\x82\xac',");
+    CHECK_LINE(&r, ",e='large',s='',");
+    CHECK_LINE(&r, "vcl='caf\xc3\xa9',");
+    CHECK_LINE(&r, "c types.simple  -> id=1,i=-7,");
+    run_free(&r);
+    for (size_t i = 0; i < ndefs; i++)
+        mysql_table_def_free(defs[i]);
 }
 
 /* ---------------------------------------------------------------- encodings */
@@ -923,6 +1101,8 @@ static const struct unit_case cases[] = {
     {"previous gtids fixture", test_previous_gtids},
     {"truncated fixture", test_truncated},
     {"checksum fixtures", test_checksums},
+    {"mariadb 10.11 types fixture", test_mariadb_types},
+    {"mysql 5.6 types fixture", test_mysql56_types},
     {"decimal", test_decimal},
     {"temporal", test_temporal},
     {"integers and strings", test_integers_and_strings},
