@@ -323,6 +323,10 @@ static int decode_date(const char *text, size_t len, struct value *out, struct e
     int64_t days;
     if (!parse_date_part(&p, end, bc, &days) || p != end)
         return bad(err, "date", text, len);
+    /* Debezium's Date is an int32 of days; its extremes stand for infinity. */
+    if (days >= INT32_MAX || days <= INT32_MIN)
+        return error_set(err, "date value \"%.*s\" is out of range", (int)(len > 64 ? 64 : len),
+                         text);
     out->kind = VALUE_DATE;
     out->v.i = days;
     return 0;
@@ -349,10 +353,13 @@ static int decode_timestamp(enum value_kind kind, const char *text, size_t len, 
         return bad(err, what, text, len);
     if (p != end)
         return bad(err, what, text, len);
-    /* int64 µs covers about ±292,000 years around 1970 */
-    if (days > 106751990 || days < -106751990)
-        return error_set(err, "%s value \"%.*s\" is out of range", what, (int)len, text);
-    out->v.i = days * 86400000000LL + us - off * 1000000;
+    /* int64 µs covers about ±292,000 years around 1970; the extremes stand for infinity. */
+    int64_t v;
+    if (__builtin_mul_overflow(days, 86400000000LL, &v) || __builtin_add_overflow(v, us, &v) ||
+        __builtin_sub_overflow(v, off * 1000000, &v) || v == INT64_MIN || v == INT64_MAX)
+        return error_set(err, "%s value \"%.*s\" is out of range", what,
+                         (int)(len > 64 ? 64 : len), text);
+    out->v.i = v;
     return 0;
 }
 
@@ -426,25 +433,31 @@ static int decode_interval(const char *text, size_t len, struct value *out, stru
         if (p >= end)
             return bad(err, "interval", text, len);
         char unit = *p++;
-        int64_t sign = neg ? -1 : 1;
         if (f && !(in_time && unit == 'S'))
             return bad(err, "interval", text, len);
+        int64_t *sum, scale;
         if (!in_time && unit == 'Y')
-            months += sign * n * 12;
+            sum = &months, scale = 12;
         else if (!in_time && unit == 'M')
-            months += sign * n;
+            sum = &months, scale = 1;
         else if (!in_time && unit == 'W')
-            days += sign * n * 7;
+            sum = &days, scale = 7;
         else if (!in_time && unit == 'D')
-            days += sign * n;
+            sum = &days, scale = 1;
         else if (in_time && unit == 'H')
-            us += sign * n * 3600000000LL;
+            sum = &us, scale = 3600000000LL;
         else if (in_time && unit == 'M')
-            us += sign * n * 60000000LL;
+            sum = &us, scale = 60000000LL;
         else if (in_time && unit == 'S')
-            us += sign * (n * 1000000 + f);
+            sum = &us, scale = 1000000;
         else
             return bad(err, "interval", text, len);
+        /* Ten digits times an hour's microseconds leave int64: refuse rather than wrap. */
+        int64_t part;
+        if (__builtin_mul_overflow(n, scale, &part) || __builtin_add_overflow(part, f, &part) ||
+            __builtin_add_overflow(*sum, neg ? -part : part, sum))
+            return error_set(err, "interval value \"%.*s\" is out of range",
+                             (int)(len > 64 ? 64 : len), text);
     }
     if (months > INT32_MAX || months < INT32_MIN || days > INT32_MAX || days < INT32_MIN)
         return bad(err, "interval", text, len);

@@ -173,6 +173,22 @@ static void test_temporal(void)
     CHECK(dec_text(VALUE_DATETIME, "294277-01-01 00:00:00", &v) < 0);
 }
 
+/* Text no server writes, as a corrupted or hostile stream could carry: an error, never
+ * arithmetic overflow (UBSan aborts this test) or a value that collides with infinity. */
+static void test_out_of_range(void)
+{
+    struct value v;
+    CHECK(dec_text(VALUE_INTERVAL, "PT9999999999H", &v) < 0);
+    CHECK(dec_text(VALUE_INTERVAL, "PT-9999999999H", &v) < 0);
+    CHECK(dec_text(VALUE_INTERVAL, "PT9999999999S", &v) == 0 &&
+          v.v.interval.micros == 9999999999000000LL);
+    /* day -106751990 is the last whole day int64 microseconds reach; +99 hours is past it */
+    CHECK(dec_text(VALUE_TIMESTAMP, "290309-12-24 00:00:00+99 BC", &v) < 0);
+    CHECK(dec_text(VALUE_TIMESTAMP, "294247-01-09 23:59:59.999999-99", &v) < 0);
+    CHECK(dec_text(VALUE_DATE, "9999999999-01-01", &v) < 0);
+    CHECK(dec_text(VALUE_DATE, "5874897-12-31", &v) == 0 && v.v.i == 2145042905);
+}
+
 static void test_arrays(void)
 {
     struct value v;
@@ -281,6 +297,7 @@ int main(int argc, char **argv)
         {"numbers from a real capture", test_numbers},
         {"strings, bytes, bits", test_strings_bytes},
         {"dates, times, intervals", test_temporal},
+        {"values out of range", test_out_of_range},
         {"one-dimensional arrays", test_arrays},
         {"typmod parameters", test_typmod},
         {"COPY text fields", test_copy_fields},
