@@ -39,7 +39,7 @@ else
         check "man page has section $section" grep -q "^$section\$" <<<"$text"
     done
     # Every command and option the binary's --help names is in the page.
-    for word in $("$bin" --help | awk '/^  [a-z]+ / {print $1} /^  -[a-zA-Z], --/ {print $2}'); do
+    for word in $("$bin" --help | awk '/^  [a-z]+ / {print $1} /^  -[a-zA-Z], --/ {print $2} /^  --[a-z]/ {print $1}'); do
         check "man page describes $word (from --help)" grep -qe "$word" <<<"$text"
     done
     check "man page states exit status 2 for usage or configuration errors" \
@@ -47,9 +47,9 @@ else
     # The page's example configurations are valid (status exits 2 on a configuration error).
     sed -n '/^ *{"name": "shop"/,/}}$/p' <<<"$text" >"$TMP_ROOT/example.json"
     grep '^ *debezium\.' <<<"$text" | sed 's/^ *//' >"$TMP_ROOT/example.properties"
+    valid_config() { DB_PASSWORD=x "$bin" status -c "$1" >/dev/null; }
     for ex in example.json example.properties; do
-        check "the man page's $ex is a valid configuration" \
-            env DB_PASSWORD=x "$bin" status -c "$TMP_ROOT/$ex" >/dev/null
+        check "the man page's $ex is a valid configuration" valid_config "$TMP_ROOT/$ex"
     done
 fi
 
