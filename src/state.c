@@ -1,8 +1,9 @@
 /*
  * state: the offsets file (see state.h). Loading refuses anything it cannot fully trust and
  * says how to proceed; saving goes through PATH.tmp so that a crash leaves the old file intact.
- * Keys that name secrets are dropped on save and ignored on comparison, so that a password
- * that slipped into an identity can neither be written to disk nor make two sources differ.
+ * Keys that name secrets are dropped from the identity and the sink checkpoints on save and
+ * ignored on comparison, so that a password that slipped into them can neither be written to
+ * disk nor make two sources differ.
  */
 #include "state.h"
 
@@ -243,7 +244,8 @@ int state_save(const char *path, const struct state *st, struct error *err)
     json_object_set_new(root, "connector",
                         st->connector ? json_string(st->connector) : json_null());
     json_object_set_new(root, "source", without_secrets(st->source));
-    json_object_set_new(root, "position", without_secrets(st->position));
+    /* A position is the reader's own data, with table names for keys: stored whole. */
+    json_object_set_new(root, "position", json_incref(st->position));
     json_object_set_new(root, "schemas", st->schemas ? json_incref(st->schemas) : json_null());
     json_object_set_new(root, "sinks", st->sinks ? without_secrets(st->sinks) : json_object());
     json_object_set_new(root, "saved_at", json_string(stamp));

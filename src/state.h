@@ -5,8 +5,9 @@
  * A crash at any instant leaves either the old or the new file, never a mix. A file that cannot
  * be read or parsed stops dbtail: it is never silently replaced by a fresh start.
  *
- * Identities, positions and checkpoints must not hold passwords; as a safeguard, object members
- * whose key config_is_secret() names are dropped on save and ignored by state_check_source.
+ * Identities and checkpoints must not hold passwords; as a safeguard, their object members whose
+ * key config_is_secret() names are dropped on save and ignored by state_check_source. Positions
+ * are saved whole: readers key them by table names, which may contain any word.
  */
 #ifndef DBTAIL_STATE_H
 #define DBTAIL_STATE_H
