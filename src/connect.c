@@ -453,8 +453,7 @@ static int put_connector(struct connect *mgr, const char *name, json_t *config, 
     }
     bool created = c == NULL;
     if (c) {
-        if (stop_connector(c) < 0)
-            log_warn("connect", "connector %s: stopped for its new config after an error", name);
+        stop_connector(c);
         pthread_mutex_lock(&mgr->mu);
         json_decref(c->config);
         config_free(c->cfg);
@@ -633,8 +632,7 @@ static void set_paused(struct connect *mgr, struct connector *c, bool paused,
 
 static void delete_connector(struct connect *mgr, struct connector *c, struct httpd_response *resp)
 {
-    if (stop_connector(c) < 0)
-        log_warn("connect", "connector %s: deleted after an error", c->name);
+    stop_connector(c);
     char *path = config_path(mgr, c->name);
     if (unlink(path) < 0 && errno != ENOENT)
         log_warn("connect", "cannot remove %s: %s", path, strerror(errno));
