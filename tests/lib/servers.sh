@@ -169,8 +169,11 @@ mysql56_q() {
 
 # start_doris: the Stream Load emulator; sets DORIS_FE DORIS_BE (host:port).
 start_doris() {
-    local ready="$TMP_ROOT/doris-ready.json"
-    python3 "$TEST_ROOT/tests/doris_emulator.py" --fe-port 0 --be-port 0 \
+    local ready="$TMP_ROOT/doris-ready.json" py
+    # Not the python3 function: in the background it puts a subshell between $! and the
+    # emulator, which killing $! would leave running.
+    py=$(type -P /usr/bin/python3 python3 | head -1)
+    "$py" "$TEST_ROOT/tests/doris_emulator.py" --fe-port 0 --be-port 0 \
         --data-dir "$TMP_ROOT/doris" --ready-file "$ready" ${DORIS_EXTRA_ARGS:-} \
         >"$TMP_ROOT/doris.log" 2>&1 &
     DORIS_PID=$!
