@@ -118,6 +118,7 @@ struct snapshot {
     /* One row read ahead (copied), to know the last row of a table. */
     char **ahead;
     unsigned long *ahead_len;
+    size_t nahead; /* slots in ahead */
     bool have_ahead;
     bool pending_commit;
     bool finished;
@@ -735,10 +736,8 @@ static void snapshot_free(struct snapshot *s)
         mysql_free_result(s->res);
     if (s->conn)
         mysql_close(s->conn);
-    if (s->ahead) {
-        for (size_t i = 0; s->def && i < s->def->ncols; i++)
-            free(s->ahead[i]);
-    }
+    for (size_t i = 0; i < s->nahead; i++)
+        free(s->ahead[i]);
     free(s->ahead);
     free(s->ahead_len);
     tables_free(s->tables, s->ntables);
@@ -961,11 +960,10 @@ static void snap_commit_event(struct mysql_reader *r, bool done)
 
 static void ahead_clear(struct snapshot *s)
 {
-    if (s->ahead && s->def)
-        for (size_t i = 0; i < s->def->ncols; i++) {
-            free(s->ahead[i]);
-            s->ahead[i] = NULL;
-        }
+    for (size_t i = 0; i < s->nahead; i++) {
+        free(s->ahead[i]);
+        s->ahead[i] = NULL;
+    }
 }
 
 /* Copies the next row of the table being read into the look-ahead slot: 1, or 0 at its end. */
@@ -1015,6 +1013,7 @@ static int snap_open_table(struct mysql_reader *r, struct error *err)
         s->ahead_len =
             mem_realloc(s->ahead_len, (def->ncols ? def->ncols : 1) * sizeof *s->ahead_len);
         memset(s->ahead, 0, def->ncols * sizeof *s->ahead);
+        s->nahead = def->ncols;
         struct buf sql;
         buf_init(&sql);
         buf_puts(&sql, "SELECT ");
