@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
 # `dbtail serve`: the Kafka Connect REST runbook, with the curl commands a Debezium user already
-# has. Two PostgreSQL connectors run at once with their own state files; pause stops the
-# events, resume and restart bring them back without duplicates; a connector with a wrong
-# password goes FAILED with a trace while the other keeps running; errors have Connect's shape;
-# a restarted worker brings its connectors back as they were; basic authentication.
+# has: a Debezium MySQL connector on MariaDB, then PostgreSQL connectors, several at once with
+# their own state files. Pause stops the events, resume and restart bring them back without
+# duplicates; a connector with a wrong password goes FAILED with a trace while the others keep
+# running; errors have Connect's shape; a restarted worker brings its connectors back as they
+# were; basic authentication.
 source "$(dirname "$0")/../lib/servers.sh"
 start_postgres || exit 1
+start_mariadb || exit 1
 W="$TMP_ROOT/w"
 mkdir -p "$W"
 cd "$W" || exit 1
@@ -80,7 +82,59 @@ check "GET /connector-plugins lists the PostgreSQL connector" \
 call GET /connectors
 check_eq "no connectors yet" "$CODE $BODY" "200 []"
 
-# --- create, as in Debezium's tutorial
+# --- the MySQL runbook, as in Debezium's tutorial
+mariadb_q "CREATE DATABASE ecommerce_db; CREATE TABLE ecommerce_db.orders (id INT PRIMARY KEY, item VARCHAR(20));
+           INSERT INTO ecommerce_db.orders VALUES (1, 'book'), (2, 'pen'), (3, 'ink');"
+cat >mysql-connector.json <<JSON
+{
+  "name": "mysql-connector",
+  "config": {
+    "connector.class": "io.debezium.connector.mysql.MySqlConnector",
+    "tasks.max": "1",
+    "database.hostname": "127.0.0.1",
+    "database.port": "$MARIADB_PORT",
+    "database.user": "root",
+    "database.password": "",
+    "database.server.id": "184054",
+    "topic.prefix": "mysql-cdc",
+    "database.include.list": "ecommerce_db",
+    "schema.history.internal.kafka.bootstrap.servers": "kafka:9092",
+    "schema.history.internal.kafka.topic": "schema-changes.ecommerce_db",
+    "sink.type": "file",
+    "sink.file.path": "$W/mysql-cdc.jsonl"
+  }
+}
+JSON
+MY_OUT="$W/mysql-cdc.jsonl"
+my_events() { if [ -f "$MY_OUT" ]; then grep -c '"topic":"mysql-cdc.ecommerce_db.orders"' "$MY_OUT"; else echo 0; fi; }
+my_wait() { wait_for 60 sh -c "[ \$(grep -c '\"topic\":\"mysql-cdc.ecommerce_db.orders\"' '$MY_OUT' 2>/dev/null) -ge $1 ]"; }
+curl -s -o "$W/body" -w '%{http_code}' -X POST -H 'Content-Type: application/json' \
+    --data @mysql-connector.json "http://127.0.0.1:$P/connectors" >"$W/code"
+check_eq "mysql: POST /connectors answers 201" "$(cat "$W/code")" 201
+check "mysql: status becomes RUNNING" wait_state 30 mysql-connector RUNNING
+check "mysql: the snapshot arrives" my_wait 3
+mariadb_q "INSERT INTO ecommerce_db.orders VALUES (4, 'cup'), (5, 'mug')"
+check "mysql: inserts arrive" my_wait 5
+curl -s -o /dev/null -w '%{http_code}' -X PUT "http://127.0.0.1:$P/connectors/mysql-connector/pause" >"$W/code"
+check_eq "mysql: PUT .../pause answers 202" "$(cat "$W/code")" 202
+check "mysql: status becomes PAUSED" wait_state 30 mysql-connector PAUSED
+before=$(my_events)
+mariadb_q "INSERT INTO ecommerce_db.orders VALUES (6, 'hat'), (7, 'cap')"
+sleep 3
+check_eq "mysql: no events arrive while paused" "$(my_events)" "$before"
+curl -s -o /dev/null -w '%{http_code}' -X PUT "http://127.0.0.1:$P/connectors/mysql-connector/resume" >"$W/code"
+check_eq "mysql: PUT .../resume answers 202" "$(cat "$W/code")" 202
+check "mysql: RUNNING after resume" wait_state 30 mysql-connector RUNNING
+check "mysql: rows inserted while paused arrive" my_wait 7
+curl -s -o /dev/null -w '%{http_code}' -X POST "http://127.0.0.1:$P/connectors/mysql-connector/restart" >"$W/code"
+check_eq "mysql: POST .../restart answers 204" "$(cat "$W/code")" 204
+check "mysql: RUNNING after restart" wait_state 30 mysql-connector RUNNING
+mariadb_q "INSERT INTO ecommerce_db.orders VALUES (8, 'bag')"
+check "mysql: rows after the restart arrive" my_wait 8
+check_eq "mysql: 8 records, none twice" \
+    "$(my_events) $(python3 "$TEST_ROOT/tests/integration/pg_events.py" count "$MY_OUT" mysql-cdc.ecommerce_db.orders id)" "8 0"
+
+# --- PostgreSQL: the same calls, and more
 connector_json pg-connector.json orders-cdc orders s_orders
 CODE=$(curl -s -o "$W/body" -w '%{http_code}' -X POST -H 'Content-Type: application/json' \
     --data @pg-connector.json "$API/connectors")
@@ -159,7 +213,7 @@ check_eq "an unknown name answers 404" "$CODE $BODY" '404 {"error_code":404,"mes
 call PUT /connectors/nosuch/pause
 check_eq "pausing an unknown name answers 404" "$CODE" 404
 call GET /connectors
-check_eq "refused connectors were not created" "$BODY" '["orders-cdc"]'
+check_eq "refused connectors were not created" "$BODY" '["mysql-connector","orders-cdc"]'
 
 # --- two connectors at once, and a failing one that leaves the others running
 connector_json customers.json customers-cdc customers s_customers
@@ -179,11 +233,13 @@ psql_q "INSERT INTO orders VALUES (141, 'o141'); INSERT INTO customers VALUES (5
 check "the first connector still streams" wait_for 30 sh -c "grep -q '\"id\":141' '$W/orders-cdc.jsonl'"
 check "the second streams its own table" wait_for 30 sh -c "grep -q '\"id\":51,' '$W/customers-cdc.jsonl'"
 check_eq "each connector writes only its table" "$(events "$W/customers-cdc.jsonl" orders) $(events "$W/orders-cdc.jsonl" customers)" "0 0"
-check_eq "the first connector is still RUNNING" "$(state orders-cdc)" RUNNING
+check_eq "the other connectors are still RUNNING" "$(state orders-cdc) $(state mysql-connector)" "RUNNING RUNNING"
+mariadb_q "INSERT INTO ecommerce_db.orders VALUES (9, 'box')"
+check "and the MySQL one still streams" my_wait 9
 call GET "/connectors?expand=status"
 check_eq "?expand=status shows every state" \
     "$(field 'sorted((k, v["status"]["tasks"][0]["state"]) for k, v in d.items())')" \
-    "[('bad-password', 'FAILED'), ('customers-cdc', 'RUNNING'), ('orders-cdc', 'RUNNING')]"
+    "[('bad-password', 'FAILED'), ('customers-cdc', 'RUNNING'), ('mysql-connector', 'RUNNING'), ('orders-cdc', 'RUNNING')]"
 call GET "/connectors?expand=info&expand=status"
 check_eq "?expand=info&expand=status gives both" "$(field 'sorted(d["customers-cdc"].keys())')" "['info', 'status']"
 
@@ -229,11 +285,18 @@ psql_q "INSERT INTO orders SELECT g, 'o' || g FROM generate_series(142, 150) g"
 start_dbtail serve2 serve --port "$P" --state-dir "$STATE"
 check "the restarted worker answers" wait_for 30 curl -sf "$API/"
 call GET /connectors
-check_eq "it brought back both connectors" "$(field 'sorted(d)')" "['customers-cdc', 'orders-cdc']"
+check_eq "it brought back its connectors" "$(field 'sorted(d)')" "['customers-cdc', 'mysql-connector', 'orders-cdc']"
 check "the paused one is still PAUSED" wait_state 30 customers-cdc PAUSED
 check "the other one runs" wait_state 30 orders-cdc RUNNING
 check "rows committed while serve was down arrive" wait_for 30 sh -c "[ \$(grep -c '\"topic\":\"it.public.orders\"' '$W/orders-cdc.jsonl') -ge 150 ]"
 check_eq "still every row once" "$(events "$W/orders-cdc.jsonl" orders) $(dups "$W/orders-cdc.jsonl" orders)" "150 0"
+mariadb_q "INSERT INTO ecommerce_db.orders VALUES (10, 'jar')"
+check "the MySQL connector resumes too" my_wait 10
+check_eq "and its rows are there once each" \
+    "$(my_events) $(python3 "$TEST_ROOT/tests/integration/pg_events.py" count "$MY_OUT" mysql-cdc.ecommerce_db.orders id)" "10 0"
+curl -s -o /dev/null -w '%{http_code}' -X DELETE "$API/connectors/mysql-connector" >"$W/code"
+check_eq "mysql: DELETE answers 204" "$(cat "$W/code")" 204
+check_eq "mysql: then GET answers 404" "$(curl -s -o /dev/null -w '%{http_code}' "$API/connectors/mysql-connector/status")" 404
 stop_dbtail
 check_eq "the second worker stops with status 0" "$?" 0
 check "log lines name their connector" grep -q "INFO \[orders-cdc\] pipeline:" "$TMP_ROOT/serve2.log"
