@@ -17,6 +17,11 @@ packages=(
 
 missing=()
 for p in "${packages[@]}"; do
+    # A Node.js installed from elsewhere (nodesource's nodejs) has its own npm, and conflicts
+    # with Debian's npm package.
+    if [ "$p" = npm ] && command -v npm >/dev/null; then
+        continue
+    fi
     if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
         missing+=("$p")
     fi
