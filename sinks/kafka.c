@@ -26,6 +26,7 @@
 #include "../src/buf.h"
 #include "../src/log.h"
 #include "../src/mem.h"
+#include "../src/metrics.h"
 
 #define KAFKA_PREFIX "sink.kafka."
 /* How long check(), metadata look-ups and init_transactions() may wait for the cluster. */
@@ -134,6 +135,7 @@ static void kafka_fail(struct kafka_sink *ks, bool retriable, const char *fmt, .
 {
     if (ks->failed)
         return;
+    metrics_sink_failure("kafka");
     va_list ap;
     va_start(ap, fmt);
     vsnprintf(ks->failure.msg, sizeof ks->failure.msg, fmt, ap);
@@ -156,6 +158,7 @@ static void kafka_dr_cb(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaqu
     (void)rk;
     if (m->err == RD_KAFKA_RESP_ERR_NO_ERROR) {
         ks->acked++;
+        metrics_sink_load("kafka", m->key_len + m->len);
         return;
     }
     if (m->err == RD_KAFKA_RESP_ERR__MSG_TIMED_OUT)
