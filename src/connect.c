@@ -891,14 +891,69 @@ static int stop_all(struct connect *mgr)
     return failures;
 }
 
-static int worker_options(const struct config *worker, struct httpd_options *opt,
-                          const char **state_dir, struct error *err)
+/* The worker keys serve reads; the rest of a Connect worker file is named once as ignored. */
+static const char *const worker_keys[] = {
+    "rest.host",
+    "rest.port",
+    "listeners",
+    "state.dir",
+    "rest.basic.auth.user",
+    "rest.basic.auth.password",
+    "shutdown.timeout.ms",
+    "log.level",
+    "log.format",
+};
+
+static int note_ignored(void *ctx, const char *key, const char *value)
+{
+    (void)ctx;
+    (void)value;
+    for (size_t i = 0; i < sizeof worker_keys / sizeof worker_keys[0]; i++)
+        if (strcmp(key, worker_keys[i]) == 0)
+            return 0;
+    log_info("connect", "ignoring worker setting %s: dbtail has no use for it", key);
+    return 0;
+}
+
+/* Connect's `listeners` (http://HOST:PORT, the first of a list; an empty host is every
+ * interface) when rest.host and rest.port are not set. */
+static int parse_listener(const char *text, char *host, size_t hostlen, int *port,
+                          struct error *err)
+{
+    size_t n = strcspn(text, ",");
+    if (strncasecmp(text, "http://", 7) != 0)
+        return error_set(err, "listeners: expected http://HOST:PORT, got \"%.*s\"", (int)n, text);
+    const char *h = text + 7, *end = text + n;
+    const char *colon = NULL;
+    for (const char *p = h; p < end; p++)
+        if (*p == ':')
+            colon = p;
+    char *tail;
+    long v = colon ? strtol(colon + 1, &tail, 10) : -1;
+    if (colon == NULL || tail != end || v < 0 || v > 65535 || (size_t)(colon - h) >= hostlen)
+        return error_set(err, "listeners: expected http://HOST:PORT, got \"%.*s\"", (int)n, text);
+    if (colon == h)
+        snprintf(host, hostlen, "0.0.0.0");
+    else
+        snprintf(host, hostlen, "%.*s", (int)(colon - h), h);
+    *port = (int)v;
+    return 0;
+}
+
+static int worker_options(const struct config *worker, struct httpd_options *opt, char *host,
+                          size_t hostlen, const char **state_dir, struct error *err)
 {
     int64_t port;
     if (config_int(worker, "rest.port", 8083, 0, 65535, &port, err) < 0)
         return -1;
     opt->host = config_str(worker, "rest.host", "127.0.0.1");
     opt->port = (int)port;
+    const char *listeners = config_get(worker, "listeners");
+    if (listeners && !config_get(worker, "rest.port") && !config_get(worker, "rest.host")) {
+        if (parse_listener(listeners, host, hostlen, &opt->port, err) < 0)
+            return -1;
+        opt->host = host;
+    }
     opt->user = config_get(worker, "rest.basic.auth.user");
     opt->password = config_get(worker, "rest.basic.auth.password");
     if (opt->user && opt->password == NULL)
@@ -914,8 +969,10 @@ int connect_serve(const struct config *worker, volatile sig_atomic_t *stop, stru
 {
     struct httpd_options opt;
     const char *state_dir = NULL;
-    if (worker_options(worker, &opt, &state_dir, err) < 0)
+    char host[256];
+    if (worker_options(worker, &opt, host, sizeof host, &state_dir, err) < 0)
         return -1;
+    config_each(worker, "", note_ignored, NULL);
     if (mkdir(state_dir, 0700) < 0 && errno != EEXIST)
         return error_set(err, "state.dir: cannot create %s: %s", state_dir, strerror(errno));
 

@@ -12,9 +12,10 @@
  * its trace and leaves the others running. DELETE stops a connector and forgets its config but
  * keeps its offsets, as Connect does.
  *
- * Worker keys (a properties or JSON file): rest.host (127.0.0.1), rest.port (8083), state.dir
- * (.), rest.basic.auth.user and rest.basic.auth.password (no authentication when unset),
- * shutdown.timeout.ms, log.level, log.format.
+ * Worker keys (a properties or JSON file): rest.host (127.0.0.1), rest.port (8083), or
+ * Connect's listeners=http://HOST:PORT; state.dir (.); rest.basic.auth.user and
+ * rest.basic.auth.password (no authentication when unset); shutdown.timeout.ms, log.level,
+ * log.format. Other keys of a Connect worker file are named once in the log and ignored.
  */
 #ifndef DBTAIL_CONNECT_H
 #define DBTAIL_CONNECT_H
