@@ -81,10 +81,13 @@ struct pg_rel {
     struct schema_table *table; /* owned; NULL when the table is not captured */
     int *map;                   /* owned: message column -> table column, -1 when left out */
     size_t nmap;
-    char **pk_names;            /* owned: primary key columns in index order */
-    char **pk_types;            /* owned: their format_type() */
-    size_t npk;
-    int *pk_cols;               /* owned: table column of each pk column */
+    /* The key that locates a row in snapshot chunks and in every streamed change: the replica
+     * identity index when the table has one (deletes carry only its columns), else the primary
+     * key. */
+    char **key_names;           /* owned: its columns in index order */
+    char **key_types;           /* owned: their format_type() and the column's own collation */
+    size_t nkey;
+    int *key_cols;              /* owned: table column of each of them */
 };
 
 enum pg_phase { PHASE_SNAPSHOT, PHASE_STREAM, PHASE_DONE };
@@ -514,13 +517,13 @@ static void rel_clear(struct pg_rel *rel)
 {
     schema_table_free(rel->table);
     free(rel->map);
-    for (size_t i = 0; i < rel->npk; i++) {
-        free(rel->pk_names[i]);
-        free(rel->pk_types[i]);
+    for (size_t i = 0; i < rel->nkey; i++) {
+        free(rel->key_names[i]);
+        free(rel->key_types[i]);
     }
-    free(rel->pk_names);
-    free(rel->pk_types);
-    free(rel->pk_cols);
+    free(rel->key_names);
+    free(rel->key_types);
+    free(rel->key_cols);
     memset(rel, 0, sizeof *rel);
 }
 
@@ -563,13 +566,24 @@ static int rel_build(struct pg_reader *r, uint32_t relid, const char *nsp, const
     char soid[16];
     snprintf(soid, sizeof soid, "%u", relid);
     const char *params[] = {soid};
+    /* Key literals carry the column's collation, so that the server compares them as the chunk
+     * queries' ORDER BY sorts the column. */
     PGresult *res = run_params(
         r->sql,
         "SELECT a.attname, a.attnotnull, "
         "  COALESCE((SELECT k.n FROM unnest(i.indkey) WITH ORDINALITY k(att, n) "
         "            WHERE k.att = a.attnum), 0), "
-        "  format_type(a.atttypid, a.atttypmod) "
-        "FROM pg_attribute a LEFT JOIN pg_index i ON i.indrelid = a.attrelid AND i.indisprimary "
+        "  format_type(a.atttypid, a.atttypmod) || CASE WHEN co.oid IS NOT NULL AND "
+        "    a.attcollation <> t.typcollation THEN ' COLLATE ' || quote_ident(cn.nspname) || "
+        "    '.' || quote_ident(co.collname) ELSE '' END, "
+        "  EXISTS (SELECT 1 FROM pg_index p WHERE p.indrelid = a.attrelid AND p.indisprimary "
+        "          AND a.attnum = ANY (p.indkey)) "
+        "FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid "
+        "JOIN pg_type t ON t.oid = a.atttypid "
+        "LEFT JOIN pg_collation co ON co.oid = a.attcollation "
+        "LEFT JOIN pg_namespace cn ON cn.oid = co.collnamespace "
+        "LEFT JOIN pg_index i ON i.indrelid = a.attrelid AND "
+        "  CASE WHEN c.relreplident = 'i' THEN i.indisreplident ELSE i.indisprimary END "
         "WHERE a.attrelid = $1 AND a.attnum > 0 AND NOT a.attisdropped",
         1, params, "reading the columns of a table", err);
     if (res == NULL)
@@ -580,15 +594,15 @@ static int rel_build(struct pg_reader *r, uint32_t relid, const char *nsp, const
     rel->map = mem_alloc((ncols ? ncols : 1) * sizeof *rel->map);
     rel->nmap = ncols;
     int nrows = PQntuples(res);
-    size_t maxpk = 0;
+    size_t maxkey = 0;
     for (int i = 0; i < nrows; i++) {
         size_t pos = (size_t)strtoul(PQgetvalue(res, i, 2), NULL, 10);
-        if (pos > maxpk)
-            maxpk = pos;
+        if (pos > maxkey)
+            maxkey = pos;
     }
-    rel->pk_names = mem_calloc(maxpk + 1, sizeof *rel->pk_names);
-    rel->pk_types = mem_calloc(maxpk + 1, sizeof *rel->pk_types);
-    rel->pk_cols = mem_calloc(maxpk + 1, sizeof *rel->pk_cols);
+    rel->key_names = mem_calloc(maxkey + 1, sizeof *rel->key_names);
+    rel->key_types = mem_calloc(maxkey + 1, sizeof *rel->key_types);
+    rel->key_cols = mem_calloc(maxkey + 1, sizeof *rel->key_cols);
     for (size_t c = 0; c < ncols; c++) {
         rel->map[c] = -1;
         if (!column_captured(r, nsp, name, names[c]))
@@ -620,25 +634,25 @@ static int rel_build(struct pg_reader *r, uint32_t relid, const char *nsp, const
             if (strcmp(PQgetvalue(res, i, 0), names[c]) != 0)
                 continue;
             col->optional = PQgetvalue(res, i, 1)[0] != 't';
+            col->key = PQgetvalue(res, i, 4)[0] == 't';
             size_t pos = (size_t)strtoul(PQgetvalue(res, i, 2), NULL, 10);
             if (pos > 0) {
-                col->key = true;
-                rel->pk_names[pos - 1] = mem_strdup(names[c]);
-                rel->pk_types[pos - 1] = mem_strdup(PQgetvalue(res, i, 3));
-                rel->pk_cols[pos - 1] = rel->map[c];
+                rel->key_names[pos - 1] = mem_strdup(names[c]);
+                rel->key_types[pos - 1] = mem_strdup(PQgetvalue(res, i, 3));
+                rel->key_cols[pos - 1] = rel->map[c];
             }
         }
     }
     PQclear(res);
     /* A key column left out by column filters makes keyset reads impossible: no key then. */
-    rel->npk = maxpk;
-    for (size_t k = 0; k < maxpk; k++) {
-        if (rel->pk_names[k] == NULL) {
-            for (size_t j = 0; j < maxpk; j++) {
-                free(rel->pk_names[j]);
-                free(rel->pk_types[j]);
+    rel->nkey = maxkey;
+    for (size_t k = 0; k < maxkey; k++) {
+        if (rel->key_names[k] == NULL) {
+            for (size_t j = 0; j < maxkey; j++) {
+                free(rel->key_names[j]);
+                free(rel->key_types[j]);
             }
-            rel->npk = 0;
+            rel->nkey = 0;
             break;
         }
     }
@@ -1074,8 +1088,8 @@ static uint64_t ranges_max_lsn(const json_t *ranges)
 static json_t *row_key(const struct pg_rel *rel, const struct pgtype_field *f)
 {
     json_t *k = json_array();
-    for (size_t i = 0; i < rel->npk; i++) {
-        const struct pgtype_field *fd = &f[rel->pk_cols[i]];
+    for (size_t i = 0; i < rel->nkey; i++) {
+        const struct pgtype_field *fd = &f[rel->key_cols[i]];
         json_array_append_new(k, fd->data ? json_stringn(fd->data, fd->len) : json_null());
     }
     return k;
@@ -1085,11 +1099,11 @@ static void key_sql(struct pg_reader *r, const struct pg_rel *rel, const json_t 
                     struct buf *b)
 {
     buf_putc(b, '(');
-    for (size_t i = 0; i < rel->npk; i++) {
+    for (size_t i = 0; i < rel->nkey; i++) {
         const json_t *v = json_array_get(key, i);
         char *lit = quote_literal(r->sql, json_string_value(v) ? json_string_value(v) : "",
                                   json_string_length(v));
-        buf_printf(b, "%s%s::%s", i ? ", " : "", lit, rel->pk_types[i]);
+        buf_printf(b, "%s%s::%s", i ? ", " : "", lit, rel->key_types[i]);
         free(lit);
     }
     buf_putc(b, ')');
@@ -1110,17 +1124,17 @@ static int chunk_start(struct pg_reader *r, struct pg_rel *rel, struct error *er
     buf_printf(&sql, " FROM ONLY %s.%s", s, n);
     free(s);
     free(n);
-    if (rel->npk) {
+    if (rel->nkey) {
         struct buf cols;
         buf_init(&cols);
         buf_putc(&cols, '(');
-        for (size_t i = 0; i < rel->npk; i++) {
-            char *q = quote_ident(r->sql, rel->pk_names[i]);
+        for (size_t i = 0; i < rel->nkey; i++) {
+            char *q = quote_ident(r->sql, rel->key_names[i]);
             buf_printf(&cols, "%s%s", i ? ", " : "", q);
             free(q);
         }
         buf_putc(&cols, ')');
-        if (r->fetched_key && json_array_size(r->fetched_key) == rel->npk) {
+        if (r->fetched_key && json_array_size(r->fetched_key) == rel->nkey) {
             buf_printf(&sql, " WHERE %s > ", cols.data);
             key_sql(r, rel, r->fetched_key, &sql);
         }
@@ -1198,7 +1212,7 @@ static int emit_held(struct pg_reader *r, struct pg_rel *rel, bool last_in_table
     else
         ev->source.snapshot = SNAPSHOT_TRUE;
     r->first_row_pending = false;
-    if (rel->npk) {
+    if (rel->nkey) {
         json_decref(r->emitted_key);
         r->emitted_key = row_key(rel, f);
     }
@@ -1276,7 +1290,7 @@ static int snapshot_step(struct pg_reader *r, struct error *err)
                 }
                 r->held = line;
                 r->held_len = len;
-                if (rel->npk) {
+                if (rel->nkey) {
                     size_t l = (size_t)len;
                     if (l && line[l - 1] == '\n')
                         l--;
@@ -1290,7 +1304,7 @@ static int snapshot_step(struct pg_reader *r, struct error *err)
                 continue;
             }
             /* the chunk ended */
-            if (rel->npk == 0 || r->chunk_rows < r->fetch_size)
+            if (rel->nkey == 0 || r->chunk_rows < r->fetch_size)
                 r->table_exhausted = true;
             if (!r->table_exhausted) {
                 char *fq = fq_name(rel->table);
@@ -1492,13 +1506,13 @@ static int tuple_values(struct pg_reader *r, const struct pg_rel *rel,
 /* The primary-key text of a tuple (JSON array), or NULL when it lacks one. */
 static json_t *tuple_key(const struct pg_rel *rel, const struct pgout_tuple *tup)
 {
-    if (rel->npk == 0)
+    if (rel->nkey == 0)
         return NULL;
     json_t *k = json_array();
-    for (size_t i = 0; i < rel->npk; i++) {
+    for (size_t i = 0; i < rel->nkey; i++) {
         int found = -1;
         for (size_t c = 0; c < rel->nmap; c++)
-            if (rel->map[c] == rel->pk_cols[i])
+            if (rel->map[c] == rel->key_cols[i])
                 found = (int)c;
         if (found < 0 || found >= tup->ncols || tup->cols[found].kind != 't') {
             json_decref(k);
@@ -1530,7 +1544,7 @@ static int in_snapshot(struct pg_reader *r, const struct pg_rel *rel, json_t *ke
         json_t *upto = json_object_get(seg, "upto");
         bool in_seg = true;
         if (json_is_array(upto)) {
-            if (key == NULL || rel->npk == 0)
+            if (key == NULL || rel->nkey == 0)
                 continue;
             struct buf sql;
             buf_init(&sql);
