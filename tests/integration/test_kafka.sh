@@ -101,6 +101,14 @@ same "pg: kafka holds exactly the file sink's records, in order per key" \
 check "pg: tombstones reach kafka" grep -q '"key":{.*"id":6}},"value":null}' "$TMP_ROOT/pg1.kafka"
 check "pg: topic per table" grep -q '^{"topic":"pg-cdc.public.users"' "$TMP_ROOT/pg1.kafka"
 
+# `dbtail check` asks the brokers for metadata.
+"$DBTAIL" check -c "$TMP_ROOT/pg1.json" >"$TMP_ROOT/check.out" 2>&1
+check "check: the brokers answer" grep -q "^ok kafka: 1 broker at $KAFKA_BOOTSTRAP" "$TMP_ROOT/check.out"
+connector pg-nobroker pg sink.kafka.bootstrap.servers=127.0.0.1:1
+"$DBTAIL" check -c "$TMP_ROOT/pg-nobroker.json" >"$TMP_ROOT/check.out" 2>&1
+check "check: no broker is a failure naming the address" \
+    grep -q '^FAIL kafka: no metadata from 127.0.0.1:1' "$TMP_ROOT/check.out"
+
 # ------------------------------------------- a consumer written for Debezium's flat records
 connector pg2 pg topic.prefix=pg-flat transforms=unwrap \
     transforms.unwrap.type=io.debezium.transforms.ExtractNewRecordState \
