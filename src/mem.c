@@ -5,10 +5,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-static void *mem_check(void *p, size_t size)
+/* Every call asks for at least one byte, so NULL is always a failure (for calloc, also a
+ * count times size that overflows). */
+static void *mem_check(void *p, size_t count, size_t size)
 {
-    if (p == NULL && size != 0) {
-        fprintf(stderr, "dbtail: out of memory allocating %zu bytes\n", size);
+    if (p == NULL) {
+        fprintf(stderr, "dbtail: out of memory allocating %zu x %zu bytes\n", count, size);
         abort();
     }
     return p;
@@ -16,17 +18,17 @@ static void *mem_check(void *p, size_t size)
 
 void *mem_alloc(size_t size)
 {
-    return mem_check(malloc(size ? size : 1), size);
+    return mem_check(malloc(size ? size : 1), 1, size);
 }
 
 void *mem_calloc(size_t count, size_t size)
 {
-    return mem_check(calloc(count ? count : 1, size ? size : 1), count * size);
+    return mem_check(calloc(count ? count : 1, size ? size : 1), count, size);
 }
 
 void *mem_realloc(void *ptr, size_t size)
 {
-    return mem_check(realloc(ptr, size ? size : 1), size);
+    return mem_check(realloc(ptr, size ? size : 1), 1, size);
 }
 
 char *mem_strdup(const char *s)
