@@ -9,6 +9,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <libgen.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -190,17 +191,6 @@ static void iso_now(char *out, size_t outlen)
     strftime(out, outlen, "%Y-%m-%dT%H:%M:%SZ", &tm);
 }
 
-/* The directory holding path, so that the rename itself can be made durable. */
-static char *dir_of(const char *path)
-{
-    const char *slash = strrchr(path, '/');
-    if (slash == NULL)
-        return mem_strdup(".");
-    if (slash == path)
-        return mem_strdup("/");
-    return mem_strndup(path, (size_t)(slash - path));
-}
-
 static int write_all(int fd, const char *data, size_t len)
 {
     while (len > 0) {
@@ -273,7 +263,9 @@ int state_save(const char *path, const struct state *st, struct error *err)
     if (rc < 0)
         return -1;
 
-    char *dir = dir_of(path);
+    /* The directory holding path, so that the rename itself is durable. */
+    char *copy = mem_strdup(path);
+    const char *dir = dirname(copy);
     int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (dfd < 0 || fsync(dfd) < 0) {
         int e = errno;
@@ -282,11 +274,11 @@ int state_save(const char *path, const struct state *st, struct error *err)
         rc = error_set(err, "could not sync directory %s of state file %s: %s", dir, path,
                        strerror(e));
         err->retriable = errno_retriable(e);
-        free(dir);
+        free(copy);
         return rc;
     }
     close(dfd);
-    free(dir);
+    free(copy);
     return 0;
 }
 
