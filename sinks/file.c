@@ -10,6 +10,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <libgen.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -141,16 +142,6 @@ static json_t *file_checkpoint(struct sink *sk)
     return cp;
 }
 
-static char *file_dir_of(const char *path)
-{
-    const char *slash = strrchr(path, '/');
-    if (slash == NULL)
-        return mem_strdup(".");
-    if (slash == path)
-        return mem_strdup("/");
-    return mem_strndup(path, (size_t)(slash - path));
-}
-
 static int file_check(struct sink *sk, FILE *out)
 {
     struct file_sink *fs = (struct file_sink *)sk;
@@ -158,7 +149,8 @@ static int file_check(struct sink *sk, FILE *out)
         fprintf(out, "ok file sink: writes to standard output\n");
         return 0;
     }
-    char *dir = file_dir_of(fs->path);
+    char *copy = mem_strdup(fs->path);
+    const char *dir = dirname(copy);
     int failures = 0;
     if (access(dir, W_OK) < 0) {
         fprintf(out,
@@ -175,7 +167,7 @@ static int file_check(struct sink *sk, FILE *out)
     } else {
         fprintf(out, "ok file sink: %s is writable\n", fs->path);
     }
-    free(dir);
+    free(copy);
     return failures;
 }
 
@@ -187,6 +179,23 @@ static void file_free(struct sink *sk)
     buf_free(&fs->pending);
     free(fs->path);
     free(fs);
+}
+
+/* A file just created is durable only once its directory entry is: without this, a crash could
+ * lose the whole file that flush() had synced. */
+static int file_sync_dir(struct file_sink *fs, struct error *err)
+{
+    char *copy = mem_strdup(fs->path);
+    const char *dir = dirname(copy);
+    int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    int rc = 0;
+    if (dfd < 0 || fsync(dfd) < 0)
+        rc = error_set(err, "file sink: could not sync directory %s of %s: %s", dir, fs->path,
+                       strerror(errno));
+    if (dfd >= 0)
+        close(dfd);
+    free(copy);
+    return rc;
 }
 
 static const struct sink_ops file_ops = {
@@ -276,6 +285,10 @@ int sink_file_new(const struct config *cfg, const struct render *rd, const json_
     }
     /* Standard output may point at a different file on the next run: never cut it back. */
     fs->regular = S_ISREG(st.st_mode) && strcmp(path, "-") != 0;
+    if (fs->regular && file_sync_dir(fs, err) < 0) {
+        file_free(&fs->base);
+        return -1;
+    }
     fs->durable = fs->regular ? (int64_t)st.st_size : 0;
 
     if (saved && file_restore(fs, saved, err) < 0) {
