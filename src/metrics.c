@@ -4,6 +4,7 @@
 
 #include <inttypes.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -37,8 +38,8 @@ struct metrics_conn {
     struct rowmap sinks;    /* sink: v[SINK_*] */
     bool has_lag;
     int64_t lag_ms;
-    double last_event_s; /* 0 until the first event */
-    int64_t queue_depth;
+    double last_event_s;              /* 0 until the first event */
+    atomic_int_least64_t queue_depth; /* set for every event: kept off the mutex */
     uint64_t checkpoints;
     double last_checkpoint_s;
     const char *state;
@@ -293,9 +294,7 @@ void metrics_queue_depth(struct metrics_conn *mc, int64_t events)
 {
     if (mc == NULL)
         return;
-    pthread_mutex_lock(&mc->mu);
-    mc->queue_depth = events;
-    pthread_mutex_unlock(&mc->mu);
+    atomic_store_explicit(&mc->queue_depth, events, memory_order_relaxed);
 }
 
 void metrics_checkpoint(struct metrics_conn *mc)
@@ -306,7 +305,7 @@ void metrics_checkpoint(struct metrics_conn *mc)
     pthread_mutex_lock(&mc->mu);
     mc->checkpoints++;
     mc->last_checkpoint_s = now;
-    mc->queue_depth = 0;
+    atomic_store_explicit(&mc->queue_depth, 0, memory_order_relaxed);
     pthread_mutex_unlock(&mc->mu);
 }
 
@@ -489,7 +488,8 @@ static void render_conn(struct buf *out, enum family_id f, struct metrics_conn *
         break;
     case F_QUEUE:
         sample_start(out, name, mc, NULL, NULL, NULL, NULL);
-        buf_printf(out, "%" PRId64 "\n", mc->queue_depth);
+        buf_printf(out, "%" PRId64 "\n",
+                   (int64_t)atomic_load_explicit(&mc->queue_depth, memory_order_relaxed));
         break;
     case F_CHECKPOINTS:
         sample_start(out, name, mc, NULL, NULL, NULL, NULL);

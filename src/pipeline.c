@@ -278,10 +278,19 @@ static void count_event(struct pipeline *p, const struct event *ev)
     const char *op = event_op_code(ev->op);
     if (op == NULL || ev->table == NULL)
         return;
-    /* schema.table for PostgreSQL, db.table for MySQL, as Debezium names them. */
+    /* schema.table for PostgreSQL, db.table for MySQL, as Debezium names them; built by hand
+     * because this runs for every event. */
     const char *space = ev->table->schema ? ev->table->schema : ev->table->db;
     char table[512];
-    snprintf(table, sizeof table, "%s.%s", space ? space : "", ev->table->name);
+    size_t ns = space ? strlen(space) : 0, nn = strlen(ev->table->name);
+    if (ns > 255)
+        ns = 255;
+    if (nn > 255)
+        nn = 255;
+    memcpy(table, space ? space : "", ns);
+    table[ns] = '.';
+    memcpy(table + ns + 1, ev->table->name, nn);
+    table[ns + 1 + nn] = '\0';
     metrics_event(p->mc, table, op, ev->source.ts_us);
     if (ev->op == EVENT_READ) {
         metrics_snapshot_row(p->mc, table);
