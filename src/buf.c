@@ -300,10 +300,8 @@ void buf_json_float(struct buf *b, float v)
     put_java_decimal(b, (double)v, 9, 1);
 }
 
-void buf_json_base64(struct buf *b, const void *data, size_t len)
+static void put_base64(struct buf *b, const void *data, size_t len, const char *alphabet)
 {
-    static const char alphabet[] =
-        "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
     const unsigned char *p = data;
     size_t i = 0;
 
@@ -322,4 +320,14 @@ void buf_json_base64(struct buf *b, const void *data, size_t len)
         buf_append(b, out, 4);
     }
     buf_putc(b, '"');
+}
+
+void buf_json_base64(struct buf *b, const void *data, size_t len)
+{
+    put_base64(b, data, len, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/");
+}
+
+void buf_json_base64url(struct buf *b, const void *data, size_t len)
+{
+    put_base64(b, data, len, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_");
 }

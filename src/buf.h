@@ -41,5 +41,7 @@ void buf_json_double(struct buf *b, double v);
 void buf_json_float(struct buf *b, float v);
 /** Appends the standard base64 (with padding) of data, quoted. */
 void buf_json_base64(struct buf *b, const void *data, size_t len);
+/** The same in the URL-safe alphabet ("-_" for "+/"), as java.util.Base64's URL encoder. */
+void buf_json_base64url(struct buf *b, const void *data, size_t len);
 
 #endif

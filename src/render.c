@@ -1547,27 +1547,6 @@ static void put_uint_decimal(struct buf *b, uint64_t u)
     buf_json_base64(b, bytes + n, 9 - n);
 }
 
-static void put_base64_url(struct buf *b, const unsigned char *p, size_t len)
-{
-    static const char alphabet[] =
-        "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
-    size_t i = 0;
-    buf_putc(b, '"');
-    for (; i + 2 < len; i += 3) {
-        uint32_t v = (uint32_t)p[i] << 16 | (uint32_t)p[i + 1] << 8 | p[i + 2];
-        char o[4] = {alphabet[v >> 18], alphabet[(v >> 12) & 63], alphabet[(v >> 6) & 63],
-                     alphabet[v & 63]};
-        buf_append(b, o, 4);
-    }
-    if (i < len) {
-        uint32_t v = (uint32_t)p[i] << 16 | (i + 1 < len ? (uint32_t)p[i + 1] << 8 : 0);
-        char o[4] = {alphabet[v >> 18], alphabet[(v >> 12) & 63],
-                     i + 1 < len ? alphabet[(v >> 6) & 63] : '=', '='};
-        buf_append(b, o, 4);
-    }
-    buf_putc(b, '"');
-}
-
 static void put_hex(struct buf *b, const unsigned char *p, size_t len)
 {
     static const char hex[] = "0123456789abcdef";
@@ -1583,7 +1562,7 @@ static void put_hex(struct buf *b, const unsigned char *p, size_t len)
 static void put_bytes(struct buf *b, enum enc enc, const void *p, size_t len)
 {
     if (enc == ENC_BYTES_URL)
-        put_base64_url(b, p, len);
+        buf_json_base64url(b, p, len);
     else if (enc == ENC_BYTES_HEX)
         put_hex(b, p, len);
     else

@@ -189,6 +189,9 @@ static void test_base64(void)
     CHECK_STR(b64("foobar", 6), "\"Zm9vYmFy\"");
     CHECK_STR(b64("\xff\xfe\x00", 3), "\"//4A\"");
     CHECK_STR(b64("\xfb\xff", 2), "\"+/8=\"");
+    buf_reset(&out);
+    buf_json_base64url(&out, "\xfb\xff", 2);
+    CHECK_STR(out.data, "\"-_8=\"");
 }
 
 static void test_cursor_reads(void)
