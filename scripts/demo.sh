@@ -59,6 +59,10 @@ _demo_exit() {
     exit $status
 }
 trap _demo_exit EXIT
+# Whatever ends the demo must let that trap stop everything: a hang-up, and output to a closed
+# pipe (make demo | tee, where Ctrl-C ends tee as well), which would otherwise kill this shell.
+trap 'exit 129' HUP
+trap '' PIPE
 
 # dbtail runs in a session of its own, so that a Ctrl-C at the terminal reaches only this script,
 # which then stops each dbtail with one SIGTERM (a second signal would make it exit at once).
@@ -161,7 +165,6 @@ wait_all_match() {
 }
 print_counts() {
     local i side table where name
-    printf '%-6s %-9s %-48s %13s %12s %11s\n' "" side "table" "source" "doris" "file"
     for i in "${!CHECKS[@]}"; do
         IFS='|' read -r side table where <<<"${CHECKS[$i]}"
         name="$(source_qualified "$side" "$table")${where:+ WHERE $where}"
