@@ -13,7 +13,7 @@ timeout_s="${BENCH_TIMEOUT:-900}"
 log_dir="build/bench-logs"
 mkdir -p "$log_dir"
 
-results=()   # "NAME|DBTAIL|PEER|PEER_RATE|RATIO|RSS"
+results=()   # "NAME|DBTAIL|PEER|PEER_RATE|RATIO|RSS|TARGET"
 problems=()  # "SCRIPT: what went wrong"
 ran=0
 
@@ -31,9 +31,9 @@ for script in bench/*.sh; do
     echo "   ($((SECONDS - start)) s, log $log)"
     count=0
     while IFS= read -r line; do
-        # bench NAME: dbtail X/s, PEER Y/s, ratio R, peak RSS N MB
-        if [[ "$line" =~ ^bench\ ([^:]+):\ dbtail\ ([0-9.]+)/s,\ ([^ ]+)\ ([0-9.]+)/s,\ ratio\ ([0-9.]+|inf),\ peak\ RSS\ ([0-9.]+)\ MB$ ]]; then
-            results+=("${BASH_REMATCH[1]}|${BASH_REMATCH[2]}|${BASH_REMATCH[3]}|${BASH_REMATCH[4]}|${BASH_REMATCH[5]}|${BASH_REMATCH[6]}")
+        # bench NAME: dbtail X/s, PEER Y/s, ratio R, peak RSS N MB[, target met|missed (GOAL)]
+        if [[ "$line" =~ ^bench\ ([^:]+):\ dbtail\ ([0-9.]+)/s,\ ([^ ]+)\ ([0-9.]+)/s,\ ratio\ ([0-9.]+|inf),\ peak\ RSS\ ([0-9.]+)\ MB(,\ target\ (met|missed)\ \(([^\)]*)\))?$ ]]; then
+            results+=("${BASH_REMATCH[1]}|${BASH_REMATCH[2]}|${BASH_REMATCH[3]}|${BASH_REMATCH[4]}|${BASH_REMATCH[5]}|${BASH_REMATCH[6]}|${BASH_REMATCH[8]:+${BASH_REMATCH[8]}: ${BASH_REMATCH[9]}}")
             count=$((count + 1))
         else
             problems+=("$name: malformed result line: $line")
@@ -56,10 +56,10 @@ if [ "$ran" -eq 0 ]; then
     echo "no benchmark in bench/${filter:+ matching \"$filter\"}"
     exit 0
 fi
-printf '%-28s %14s  %-22s %14s %8s %14s\n' benchmark "dbtail /s" peer "peer /s" ratio "peak RSS MB"
+printf '%-28s %14s  %-22s %14s %8s %14s  %s\n' benchmark "dbtail /s" peer "peer /s" ratio "peak RSS MB" target
 for r in "${results[@]}"; do
-    IFS='|' read -r name ours peer theirs ratio rss <<<"$r"
-    printf '%-28s %14s  %-22s %14s %8s %14s\n' "$name" "$ours" "$peer" "$theirs" "$ratio" "$rss"
+    IFS='|' read -r name ours peer theirs ratio rss target <<<"$r"
+    printf '%-28s %14s  %-22s %14s %8s %14s  %s\n' "$name" "$ours" "$peer" "$theirs" "$ratio" "$rss" "$target"
 done
 if [ ${#problems[@]} -gt 0 ]; then
     echo
