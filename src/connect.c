@@ -431,8 +431,8 @@ static json_t *parse_body(const struct httpd_request *req, struct httpd_response
 
 /* Creates (201) or, unless must_be_new, reconfigures (200) a connector and starts it with the
  * new config; config is stolen. life is held. */
-static int put_connector(struct connect *mgr, const char *name, json_t *config, bool must_be_new,
-                         struct httpd_response *resp)
+static void put_connector(struct connect *mgr, const char *name, json_t *config, bool must_be_new,
+                          struct httpd_response *resp)
 {
     struct error err;
     error_clear(&err);
@@ -440,7 +440,7 @@ static int put_connector(struct connect *mgr, const char *name, json_t *config, 
     if (build_config(mgr, name, config, &cfg, &err) < 0) {
         json_decref(config);
         reply_error(resp, 400, "Connector configuration is invalid: %s", err.msg);
-        return -1;
+        return;
     }
     pthread_mutex_lock(&mgr->mu);
     struct connector *c = find(mgr, name);
@@ -449,7 +449,7 @@ static int put_connector(struct connect *mgr, const char *name, json_t *config, 
         json_decref(config);
         config_free(cfg);
         reply_error(resp, 409, "Connector %s already exists", name);
-        return -1;
+        return;
     }
     bool created = c == NULL;
     if (c) {
@@ -470,13 +470,36 @@ static int put_connector(struct connect *mgr, const char *name, json_t *config, 
                   err.msg);
     if (start_connector(c, &err) < 0) {
         reply_error(resp, 500, "%s", err.msg);
-        return -1;
+        return;
     }
     log_info("connect", "connector %s %s", name, created ? "created" : "reconfigured");
     pthread_mutex_lock(&mgr->mu);
     reply_json(resp, created ? 201 : 200, info_json(c));
     pthread_mutex_unlock(&mgr->mu);
-    return 0;
+}
+
+/* Checks the name against the config's own (as Connect does) and puts the connector; config
+ * is borrowed, NULL when string_map refused it with *err. */
+static void accept_config(struct connect *mgr, const char *name, json_t *config, bool must_be_new,
+                          struct error *err, struct httpd_response *resp)
+{
+    const char *inner = config ? json_string_value(json_object_get(config, "name")) : NULL;
+    if (config == NULL || check_name(name, err) < 0) {
+        reply_error(resp, 400, "%s", err->msg);
+    } else if (inner && strcmp(inner, name) != 0) {
+        reply_error(resp, 400,
+                    "Connector name configuration (%s) doesn't match connector name in the URL "
+                    "(%s)",
+                    inner, name);
+    } else {
+        json_object_set_new(config, "name", json_string(name));
+        pthread_mutex_lock(&mgr->life);
+        if (mgr->closing)
+            reply_error(resp, 503, "the worker is shutting down");
+        else
+            put_connector(mgr, name, json_incref(config), must_be_new, resp);
+        pthread_mutex_unlock(&mgr->life);
+    }
 }
 
 static void create_connector(struct connect *mgr, const struct httpd_request *req,
@@ -496,23 +519,7 @@ static void create_connector(struct connect *mgr, const struct httpd_request *re
     }
     char *name = trimmed(json_string_value(jname));
     json_t *config = string_map(jconfig, &err);
-    const char *inner = config ? json_string_value(json_object_get(config, "name")) : NULL;
-    if (config == NULL || check_name(name, &err) < 0) {
-        reply_error(resp, 400, "%s", err.msg);
-    } else if (inner && strcmp(inner, name) != 0) {
-        reply_error(resp, 400,
-                    "Connector name configuration (%s) doesn't match connector name in the URL "
-                    "(%s)",
-                    inner, name);
-    } else {
-        json_object_set_new(config, "name", json_string(name));
-        pthread_mutex_lock(&mgr->life);
-        if (mgr->closing)
-            reply_error(resp, 503, "the worker is shutting down");
-        else
-            put_connector(mgr, name, json_incref(config), true, resp);
-        pthread_mutex_unlock(&mgr->life);
-    }
+    accept_config(mgr, name, config, true, &err, resp);
     json_decref(config);
     json_decref(body);
     free(name);
@@ -528,23 +535,7 @@ static void put_config(struct connect *mgr, const char *name, const struct httpd
     error_clear(&err);
     json_t *config = string_map(body, &err);
     json_decref(body);
-    const char *inner = config ? json_string_value(json_object_get(config, "name")) : NULL;
-    if (config == NULL || check_name(name, &err) < 0) {
-        reply_error(resp, 400, "%s", err.msg);
-    } else if (inner && strcmp(inner, name) != 0) {
-        reply_error(resp, 400,
-                    "Connector name configuration (%s) doesn't match connector name in the URL "
-                    "(%s)",
-                    inner, name);
-    } else {
-        json_object_set_new(config, "name", json_string(name));
-        pthread_mutex_lock(&mgr->life);
-        if (mgr->closing)
-            reply_error(resp, 503, "the worker is shutting down");
-        else
-            put_connector(mgr, name, json_incref(config), false, resp);
-        pthread_mutex_unlock(&mgr->life);
-    }
+    accept_config(mgr, name, config, false, &err, resp);
     json_decref(config);
 }
 
@@ -557,7 +548,7 @@ static void list_connectors(struct connect *mgr, const struct httpd_request *req
         nexp = 4;
     pthread_mutex_lock(&mgr->mu);
     json_t *out;
-    if (httpd_query(req, "expand") == NULL && nexp == 0) {
+    if (nexp == 0) {
         out = json_array();
         for (size_t i = 0; i < mgr->n; i++)
             json_array_append_new(out, json_string(mgr->list[i]->name));
@@ -641,18 +632,18 @@ static void delete_connector(struct connect *mgr, struct connector *c, struct ht
     remove_connector(mgr, c);
     pthread_mutex_unlock(&mgr->mu);
     metrics_drop(mgr->metrics, c->name);
-    log_info("connect", "connector %s deleted; its offsets stay in %s", c->name,
-             config_str(c->cfg, STATE_PATH_KEY, "?"));
+    if (c->cfg)
+        log_info("connect", "connector %s deleted; its offsets stay in %s", c->name,
+                 config_str(c->cfg, STATE_PATH_KEY, "?"));
     connector_free(c);
     reply_empty(resp, 204);
 }
 
 /* Reads under /connectors/{name}; mu is held for as long as c is used, since a DELETE frees
  * it under mu. */
-static void connector_get(struct connect *mgr, const struct httpd_request *req,
-                          struct httpd_response *resp, char **seg, size_t nseg)
+static void connector_get(struct connect *mgr, struct httpd_response *resp, char **seg,
+                          size_t nseg)
 {
-    (void)req;
     pthread_mutex_lock(&mgr->mu);
     struct connector *c = find(mgr, seg[0]);
     const char *what = nseg > 1 ? seg[1] : "";
@@ -787,7 +778,7 @@ static void handle(void *ctx, const struct httpd_request *req, struct httpd_resp
                            strcmp(seg[0], "connector-plugins") == 0))
         reply_error(resp, 405, "HTTP 405 Method Not Allowed");
     else if (nseg >= 2 && nseg <= 5 && strcmp(seg[0], "connectors") == 0 && get)
-        connector_get(mgr, req, resp, seg + 1, nseg - 1);
+        connector_get(mgr, resp, seg + 1, nseg - 1);
     else if (nseg >= 2 && nseg <= 5 && strcmp(seg[0], "connectors") == 0)
         connector_change(mgr, req, resp, seg + 1, nseg - 1);
     else

@@ -282,10 +282,18 @@ wait "$SERVE_PID"
 check_eq "SIGTERM stops serve with status 0" "$?" 0
 check "every connector stopped with a final checkpoint" grep -q "connector orders-cdc stopped" "$TMP_ROOT/serve.log"
 psql_q "INSERT INTO orders SELECT g, 'o' || g FROM generate_series(142, 150) g"
+echo '{"name": "stale", "config": {"connector.class": "com.example.Gone", "topic.prefix": "x"}}' >"$STATE/stale.json"
 start_dbtail serve2 serve --port "$P" --state-dir "$STATE"
 check "the restarted worker answers" wait_for 30 curl -sf "$API/"
 call GET /connectors
-check_eq "it brought back its connectors" "$(field 'sorted(d)')" "['customers-cdc', 'mysql-connector', 'orders-cdc']"
+check_eq "it brought back its connectors" "$(field 'sorted(d)')" "['customers-cdc', 'mysql-connector', 'orders-cdc', 'stale']"
+call GET /connectors/stale/status
+check_eq "a saved config that no longer validates is FAILED with the reason" \
+    "$(field 'd["tasks"][0]["state"], "com.example.Gone" in d["tasks"][0]["trace"]')" "('FAILED', True)"
+call POST /connectors/stale/restart
+check_eq "restarting it says to PUT a new config" "$CODE $(field '"PUT" in d["message"]')" "400 True"
+call DELETE /connectors/stale
+check_eq "it can be deleted" "$CODE" 204
 check "the paused one is still PAUSED" wait_state 30 customers-cdc PAUSED
 check "the other one runs" wait_state 30 orders-cdc RUNNING
 check "rows committed while serve was down arrive" wait_for 30 sh -c "[ \$(grep -c '\"topic\":\"it.public.orders\"' '$W/orders-cdc.jsonl') -ge 150 ]"
