@@ -47,6 +47,7 @@
 #include "../src/buf.h"
 #include "../src/log.h"
 #include "../src/mem.h"
+#include "../src/metrics.h"
 #include "pg_types.h"
 #include "pgoutput.h"
 #include "reader.h"
@@ -1242,12 +1243,33 @@ static int snapshot_finish(struct pg_reader *r, struct error *err)
     ev->op = EVENT_COMMIT;
     ev->position = hold(r, stream_position(r, r->slot_lsn));
     ev->snapshot_done = true;
+    /* Durable only once the pipeline acks this COMMIT: until then the stream must not confirm
+     * the server's WAL end as idle progress. */
     r->received_lsn = r->slot_lsn;
-    r->durable_lsn = r->slot_lsn;
     log_info("pg", "snapshot of %zu tables done; streaming from %s", r->nsnap,
              json_string_value(json_object_get(ev->position, "lsn")));
     r->phase = r->mode == READER_SNAPSHOT_ONLY || r->snapmode == SNAP_INITIAL_ONLY ? PHASE_DONE
                                                                                    : PHASE_STREAM;
+    return 0;
+}
+
+/* Gives the metrics and the progress line the planner's row estimate of a table about to be
+ * read (none when it was never analyzed: reltuples is -1 then). */
+static int snapshot_estimate(struct pg_reader *r, uint32_t relid, const struct schema_table *t,
+                             struct error *err)
+{
+    char sql[96];
+    snprintf(sql, sizeof sql, "SELECT reltuples::bigint FROM pg_class WHERE oid = %" PRIu32, relid);
+    PGresult *res = run(r->sql, sql, PGRES_TUPLES_OK, "reading a table's row estimate", err);
+    if (res == NULL)
+        return -1;
+    long long rows = PQntuples(res) == 1 ? strtoll(PQgetvalue(res, 0, 0), NULL, 10) : -1;
+    PQclear(res);
+    if (rows >= 0) {
+        char label[300];
+        snprintf(label, sizeof label, "%s.%s", t->schema, t->name);
+        metrics_snapshot_expected(metrics_current(), label, rows);
+    }
     return 0;
 }
 
@@ -1273,6 +1295,8 @@ static int snapshot_step(struct pg_reader *r, struct error *err)
             if (!r->fetched_key)
                 r->first_row_pending = true;
             log_info("pg", "snapshot of %s.%s", rel->table->schema, rel->table->name);
+            if (snapshot_estimate(r, r->snap_relids[r->snap_i], rel->table, err) < 0)
+                return -1;
         }
         if (!r->copy_active && !r->table_exhausted && chunk_start(r, rel, err) < 0)
             return -1;

@@ -15,7 +15,7 @@ on_exit drop_slots
 N=300 C=40 U=15 D=5
 NAME='orders "eu" \ 1'
 psql_q "CREATE TABLE items (id int PRIMARY KEY, v text);
-        INSERT INTO items SELECT g, 'v' || g FROM generate_series(1, $N) g;"
+        INSERT INTO items SELECT g, 'v' || g FROM generate_series(1, $N) g; ANALYZE items;"
 MP=$(free_port)
 pg_config_file "$W/c.json" "name=$NAME" "metrics.port=$MP" sink.type=file,doris \
     "sink.doris.fenodes=$DORIS_FE" sink.doris.database=shop \
@@ -72,6 +72,8 @@ check_eq "events_total{op=u} is the updates" "$(ev u)" "$U.0"
 check_eq "events_total{op=d} is the deletes" "$(ev d)" "$D.0"
 check_eq "snapshot_rows_total is the snapshot's rows" \
     "$(value dbtail_snapshot_rows_total "connector=$NAME,table=public.items")" "$N.0"
+check_eq "snapshot_rows_expected is PostgreSQL's estimate after ANALYZE" \
+    "$(value dbtail_snapshot_rows_expected "connector=$NAME,table=public.items")" "$N.0"
 check_eq "the label value with a quote and a backslash round-trips" \
     "$(grep -cF "dbtail_events_total|connector=$NAME,op=" "$W/samples.txt")" 4
 check "it is escaped in the text" grep -qF 'connector="orders \"eu\" \\ 1"' "$W/metrics.txt"
