@@ -255,10 +255,7 @@ static rd_kafka_conf_t *kafka_marker_conf(const rd_kafka_conf_t *conf)
     char why[256];
     /* Aborted and still-open transactions must stay invisible to it. */
     rd_kafka_conf_set(c, "isolation.level", "read_committed", why, sizeof why);
-    rd_kafka_conf_set(c, "enable.auto.commit", "false", why, sizeof why);
     rd_kafka_conf_set(c, "enable.partition.eof", "true", why, sizeof why);
-    /* consumer_poll() needs a group; assign() without subscribe() never joins it. */
-    rd_kafka_conf_set(c, "group.id", "dbtail-marker-reader", why, sizeof why);
     rd_kafka_conf_set_log_cb(c, kafka_marker_log_cb);
     return c;
 }
@@ -639,6 +636,7 @@ static int kafka_marker_read(struct kafka_sink *ks, uint64_t *seq, json_t **posi
     ks->marker_conf = NULL;
 
     int rc = -1;
+    rd_kafka_topic_t *rkt = NULL;
     int64_t lo, hi;
     rd_kafka_resp_err_t e = rd_kafka_query_watermark_offsets(c, ks->marker_topic, MARKER_PARTITION,
                                                              &lo, &hi, METADATA_TIMEOUT_MS);
@@ -653,18 +651,14 @@ static int kafka_marker_read(struct kafka_sink *ks, uint64_t *seq, json_t **posi
     }
     /* Markers of other transactional.ids and aborted ones share the partition: read back from
      * the end in growing windows until one of ours turns up. */
+    rkt = rd_kafka_topic_new(c, ks->marker_topic, NULL);
     int64_t end = hi, window = 64;
     int64_t deadline = now_ms() + INIT_TXN_TIMEOUT_MS;
     while (end > lo) {
         int64_t start = end - window > lo ? end - window : lo;
-        rd_kafka_topic_partition_list_t *parts = rd_kafka_topic_partition_list_new(1);
-        rd_kafka_topic_partition_list_add(parts, ks->marker_topic, MARKER_PARTITION)->offset =
-            start;
-        e = rd_kafka_assign(c, parts);
-        rd_kafka_topic_partition_list_destroy(parts);
-        if (e) {
+        if (rd_kafka_consume_start(rkt, MARKER_PARTITION, start) < 0) {
             error_retry(err, "kafka: could not read topic \"%s\": %s", ks->marker_topic,
-                        rd_kafka_err2str(e));
+                        rd_kafka_err2str(rd_kafka_last_error()));
             goto out;
         }
         bool found = false, done = false;
@@ -672,9 +666,10 @@ static int kafka_marker_read(struct kafka_sink *ks, uint64_t *seq, json_t **posi
             if (now_ms() > deadline) {
                 error_retry(err, "kafka: timed out reading topic \"%s\" partition %d on %s",
                             ks->marker_topic, MARKER_PARTITION, ks->bootstrap);
+                rd_kafka_consume_stop(rkt, MARKER_PARTITION);
                 goto out;
             }
-            rd_kafka_message_t *m = rd_kafka_consumer_poll(c, 500);
+            rd_kafka_message_t *m = rd_kafka_consume(rkt, MARKER_PARTITION, 500);
             if (m == NULL)
                 continue;
             if (m->err == RD_KAFKA_RESP_ERR__PARTITION_EOF) {
@@ -683,6 +678,7 @@ static int kafka_marker_read(struct kafka_sink *ks, uint64_t *seq, json_t **posi
                 error_retry(err, "kafka: reading topic \"%s\": %s", ks->marker_topic,
                             rd_kafka_message_errstr(m));
                 rd_kafka_message_destroy(m);
+                rd_kafka_consume_stop(rkt, MARKER_PARTITION);
                 goto out;
             } else if (m->offset >= end) {
                 done = true;
@@ -699,6 +695,7 @@ static int kafka_marker_read(struct kafka_sink *ks, uint64_t *seq, json_t **posi
             }
             rd_kafka_message_destroy(m);
         }
+        rd_kafka_consume_stop(rkt, MARKER_PARTITION);
         if (found)
             break;
         end = start;
@@ -706,6 +703,8 @@ static int kafka_marker_read(struct kafka_sink *ks, uint64_t *seq, json_t **posi
     }
     rc = 0;
 out:
+    if (rkt)
+        rd_kafka_topic_destroy(rkt);
     rd_kafka_destroy(c);
     return rc;
 }

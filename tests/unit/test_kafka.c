@@ -720,6 +720,25 @@ static void test_transaction_crash_replayed(void)
     teardown();
 }
 
+/* n records of another transactional.id on the marker partition. */
+static void foreign_markers(int n)
+{
+    char why[256];
+    rd_kafka_conf_t *conf = rd_kafka_conf_new();
+    rd_kafka_conf_set(conf, "bootstrap.servers", rd_kafka_mock_cluster_bootstraps(mock), why,
+                      sizeof why);
+    rd_kafka_t *p = rd_kafka_new(RD_KAFKA_PRODUCER, conf, why, sizeof why);
+    for (int i = 0; i < n; i++) {
+        char v[96];
+        snprintf(v, sizeof v, "{\"transactional.id\":\"other\",\"seq\":%d,\"order\":\"1\"}", i + 1);
+        rd_kafka_producev(p, RD_KAFKA_V_TOPIC("dbtail-offsets"), RD_KAFKA_V_PARTITION(0),
+                          RD_KAFKA_V_KEY("other", 5), RD_KAFKA_V_VALUE(v, strlen(v)),
+                          RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_END);
+    }
+    CHECK_INT(rd_kafka_flush(p, 10000), 0);
+    rd_kafka_destroy(p);
+}
+
 /* A crash after Kafka committed but before the state file was saved: the restart replays
  * from the older state, and the marker makes the sink drop what Kafka already holds. */
 static void test_transaction_replay_dropped(void)
@@ -735,6 +754,8 @@ static void test_transaction_replay_dropped(void)
         insert_rows(sk, 6, 8, &want);
         flush_ok(sk); /* committed in Kafka; the state file never got it */
         sink_free(sk);
+        /* Another dbtail's markers after ours: the reader must look further back. */
+        foreign_markers(150);
 
         sk = new_sink(cp);
         json_decref(cp);
