@@ -641,8 +641,7 @@ static void delete_connector(struct connect *mgr, struct connector *c, struct ht
 
 /* Reads under /connectors/{name}; mu is held for as long as c is used, since a DELETE frees
  * it under mu. */
-static void connector_get(struct connect *mgr, struct httpd_response *resp, char **seg,
-                          size_t nseg)
+static void connector_get(struct connect *mgr, struct httpd_response *resp, char **seg, size_t nseg)
 {
     pthread_mutex_lock(&mgr->mu);
     struct connector *c = find(mgr, seg[0]);
