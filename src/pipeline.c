@@ -213,8 +213,9 @@ static int checkpoint(struct pipeline *p, struct error *err)
         if (p->sinks[i]->ops->flush(p->sinks[i], err) < 0)
             return -1;
     /* A flush that ended after the stop's deadline is not saved: the caller was promised
-     * an exit within shutdown.timeout.ms, and the previous checkpoint is still sound. */
-    if (p->stop_deadline >= 0 && now_ms() > p->stop_deadline)
+     * an exit within shutdown.timeout.ms, and the previous checkpoint is still sound. A pause
+     * promised nothing and waits for the flush. */
+    if (p->stop_deadline >= 0 && stop_asked(p) && now_ms() > p->stop_deadline)
         return error_set(err, "the sinks' flush outlasted shutdown.timeout.ms (%" PRId64 " ms)",
                          p->shutdown_timeout_ms);
     p->dirty = false;
