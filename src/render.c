@@ -1443,15 +1443,43 @@ raw:
     buf_json_str(b, s, len);
 }
 
+/* Room decimal_bytes needs for `len` characters rescaled to `scale`: each digit adds less than
+ * half a byte to the magnitude, and the sign takes one more. */
+static size_t decimal_bytes_cap(size_t len, int scale)
+{
+    return (len + (size_t)(scale > 0 ? scale : 0)) / 2 + 2;
+}
+
+/* Multiplies the big-endian magnitude ending at mag[cap - 1] (*mlen bytes long) by 10 and adds
+ * digit; false when it outgrows cap. */
+static bool magnitude_push(unsigned char *mag, size_t cap, size_t *mlen, unsigned digit)
+{
+    unsigned carry = digit;
+    for (size_t k = 0; k < *mlen; k++) {
+        unsigned v = mag[cap - 1 - k] * 10u + carry;
+        mag[cap - 1 - k] = (unsigned char)v;
+        carry = v >> 8;
+    }
+    while (carry) {
+        if (*mlen >= cap)
+            return false;
+        mag[cap - 1 - (*mlen)++] = (unsigned char)carry;
+        carry >>= 8;
+    }
+    return true;
+}
+
 /* Exact decimal text -> unscaled value at `scale` as BigInteger.toByteArray() (big-endian two's
- * complement, shortest); *ok false for NaN/Infinity/garbage. Returns the byte count. */
+ * complement, shortest) into out, which has decimal_bytes_cap() bytes; *ok false for
+ * NaN/Infinity/garbage. Returns the byte count. */
 static size_t decimal_bytes(const char *s, size_t len, int scale, unsigned char *out,
                             size_t outcap, int *text_scale, bool *ok)
 {
     size_t i = 0;
     bool neg = false;
-    unsigned char mag[64];
-    size_t mlen = 0; /* big-endian magnitude in mag[sizeof mag - mlen ..] */
+    /* The magnitude grows leftwards from the end of out, leaving out[0] for the sign byte. */
+    unsigned char *mag = out + 1;
+    size_t magcap = outcap - 1, mlen = 0;
     int frac_seen = -1;
     int digits_after = 0;
 
@@ -1462,7 +1490,6 @@ static size_t decimal_bytes(const char *s, size_t len, int scale, unsigned char 
         return 0;
     for (; i < len; i++) {
         char ch = s[i];
-        int dgt;
         if (ch == '.' && frac_seen < 0) {
             frac_seen = 0;
             continue;
@@ -1474,36 +1501,14 @@ static size_t decimal_bytes(const char *s, size_t len, int scale, unsigned char 
             if (scale >= 0 && digits_after > scale)
                 continue; /* more digits than the column keeps */
         }
-        dgt = ch - '0';
-        unsigned carry = (unsigned)dgt;
-        for (size_t k = 0; k < mlen; k++) {
-            unsigned v = mag[sizeof mag - 1 - k] * 10u + carry;
-            mag[sizeof mag - 1 - k] = (unsigned char)v;
-            carry = v >> 8;
-        }
-        while (carry) {
-            if (mlen >= sizeof mag)
-                return 0;
-            mag[sizeof mag - 1 - mlen++] = (unsigned char)carry;
-            carry >>= 8;
-        }
+        if (!magnitude_push(mag, magcap, &mlen, (unsigned)(ch - '0')))
+            return 0;
     }
     *text_scale = digits_after;
-    for (int pad = digits_after; scale >= 0 && pad < scale; pad++) {
-        unsigned carry = 0;
-        for (size_t k = 0; k < mlen; k++) {
-            unsigned v = mag[sizeof mag - 1 - k] * 10u + carry;
-            mag[sizeof mag - 1 - k] = (unsigned char)v;
-            carry = v >> 8;
-        }
-        while (carry) {
-            if (mlen >= sizeof mag)
-                return 0;
-            mag[sizeof mag - 1 - mlen++] = (unsigned char)carry;
-            carry >>= 8;
-        }
-    }
-    const unsigned char *m = mag + sizeof mag - mlen;
+    for (int pad = digits_after; scale >= 0 && pad < scale; pad++)
+        if (!magnitude_push(mag, magcap, &mlen, 0))
+            return 0;
+    const unsigned char *m = mag + magcap - mlen;
     bool zero = true;
     for (size_t k = 0; k < mlen; k++)
         zero &= m[k] == 0;
@@ -1513,10 +1518,9 @@ static size_t decimal_bytes(const char *s, size_t len, int scale, unsigned char 
         return 1;
     }
     /* one more byte than the magnitude leaves room for the sign bit */
-    unsigned char tmp[sizeof mag + 1];
     size_t n = mlen + 1;
+    unsigned char *tmp = out + outcap - n;
     tmp[0] = 0;
-    memcpy(tmp + 1, m, mlen);
     if (neg) {
         for (size_t k = 0; k < n; k++)
             tmp[k] = (unsigned char)~tmp[k];
@@ -1528,9 +1532,7 @@ static size_t decimal_bytes(const char *s, size_t len, int scale, unsigned char 
     while (start + 1 < n && ((tmp[start] == 0x00 && !(tmp[start + 1] & 0x80)) ||
                              (tmp[start] == 0xFF && (tmp[start + 1] & 0x80))))
         start++;
-    if (n - start > outcap)
-        return 0;
-    memcpy(out, tmp + start, n - start);
+    memmove(out, tmp + start, n - start);
     *ok = true;
     return n - start;
 }
@@ -1767,17 +1769,18 @@ static void put_value(const struct render *r, struct buf *b, const struct colpla
     case ENC_DEC_BYTES:
     case ENC_DEC_VARIABLE:
         if (v->kind == VALUE_DECIMAL) {
-            unsigned char bytes[80];
+            unsigned char stack[80], *bytes = stack;
+            int scale = p->enc == ENC_DEC_BYTES ? p->scale : -1;
+            size_t cap = decimal_bytes_cap(v->v.s.len, scale);
+            if (cap > sizeof stack)
+                bytes = mem_alloc(cap);
             int text_scale = 0;
             bool ok;
-            size_t n = decimal_bytes(v->v.s.p, v->v.s.len, p->enc == ENC_DEC_BYTES ? p->scale : -1,
-                                     bytes, sizeof bytes, &text_scale, &ok);
+            size_t n = decimal_bytes(v->v.s.p, v->v.s.len, scale, bytes, cap, &text_scale, &ok);
             if (!ok) {
                 /* NaN and infinities have no Decimal form: precise mode gives null */
                 PUT_LIT(b, "null");
-                return;
-            }
-            if (p->enc == ENC_DEC_BYTES) {
+            } else if (p->enc == ENC_DEC_BYTES) {
                 buf_json_base64(b, bytes, n);
             } else {
                 PUT_LIT(b, "{\"scale\":");
@@ -1786,6 +1789,8 @@ static void put_value(const struct render *r, struct buf *b, const struct colpla
                 buf_json_base64(b, bytes, n);
                 buf_putc(b, '}');
             }
+            if (bytes != stack)
+                free(bytes);
             return;
         }
         break;
@@ -1797,11 +1802,9 @@ static void put_value(const struct render *r, struct buf *b, const struct colpla
         break;
     case ENC_DEC_DOUBLE:
         if (v->kind == VALUE_DECIMAL) {
-            char tmp[128];
-            size_t n = v->v.s.len < sizeof tmp - 1 ? v->v.s.len : sizeof tmp - 1;
-            memcpy(tmp, v->v.s.p, n);
-            tmp[n] = '\0';
-            buf_json_double(b, strtod(tmp, NULL));
+            char *text = mem_strndup(v->v.s.p, v->v.s.len);
+            buf_json_double(b, strtod(text, NULL));
+            free(text);
             return;
         }
         break;

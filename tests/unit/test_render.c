@@ -614,6 +614,12 @@ static void test_bigint_unsigned(void)
     schema_table_free(t);
 }
 
+#define ZEROS5      "00000"
+#define ZEROS(n)    ZEROS_##n
+#define ZEROS_25    ZEROS5 ZEROS5 ZEROS5 ZEROS5 ZEROS5
+#define ZEROS_195   ZEROS_25 ZEROS_25 ZEROS_25 ZEROS_25 ZEROS_25 ZEROS_25 ZEROS_25 ZEROS5 ZEROS5 ZEROS5 ZEROS5
+#define ZEROS_295   ZEROS_195 ZEROS_25 ZEROS_25 ZEROS_25 ZEROS_25
+
 static void test_decimals(void)
 {
     static const char *const str[] = {"decimal.handling.mode", "string", NULL};
@@ -648,6 +654,20 @@ static void test_decimals(void)
     CHECK_AFTER(NULL, EVENT_POSTGRESQL, t,
                 V_KIND(VALUE_DECIMAL, "-123456789012345678901234567890123456789"),
                 "{\"c\":\"ox8WWp/qATpVIFzXUcZ+6w==\"}");
+    schema_table_free(t);
+
+    /* PostgreSQL numeric holds up to 131072 digits before the point: no fixed buffer */
+    t = one_col("numeric", VALUE_DECIMAL);
+    t->cols[0].precision = 200;
+    t->cols[0].scale = 0;
+    CHECK_AFTER(NULL, EVENT_POSTGRESQL, t, V_KIND(VALUE_DECIMAL, "1" ZEROS(195) "0007"),
+                "{\"c\":\"IXHBWVidXRW9octVmeETkkAgMXXFOgPrPbE1L+oOwcyV9wE9oVO6NA/aYw3FOQrHuYJB83QLuUXFFoAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAc=\"}");
+    CHECK_AFTER(dbl, EVENT_POSTGRESQL, t, V_KIND(VALUE_DECIMAL, "1" ZEROS(195) "0007"),
+                "{\"c\":1.0E199}");
+    schema_table_free(t);
+    t = one_col("numeric", VALUE_DECIMAL);
+    CHECK_AFTER(NULL, EVENT_POSTGRESQL, t, V_KIND(VALUE_DECIMAL, "-1" ZEROS(295) "00.03"),
+                "{\"c\":{\"scale\":2,\"value\":\"/ZxgWMzBCgkJ/xyrjR2iHY74kqZLzX0v0qfQaMURUK20XuzyLRB4uX/xCdayDrjEITtr4HWhu+ccwmrr6yuf2mc6yMCOkzg8dNYHrftU7flP3RKyRIEdF/////////////////////////////////////////////////0=\"}}");
     schema_table_free(t);
 
     /* PostgreSQL numeric without a declared scale */
