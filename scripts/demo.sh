@@ -191,7 +191,11 @@ psql_q "$(cat "$FILES/postgres-seed.sql")" shop >/dev/null || die "seeding Postg
 say "PostgreSQL on 127.0.0.1:$PG_PORT: shop.public.customers $(psql_q 'SELECT COUNT(*) FROM customers' shop) rows, shop.public.transactions $(psql_q 'SELECT COUNT(*) FROM transactions' shop) rows"
 
 say "starting the Doris emulator"
+# Job control puts the emulator in a process group of its own: a Ctrl-C at the terminal must not
+# stop it before the dbtail processes have made their final loads into it.
+set -m
 start_doris || die "the Doris emulator did not start"
+set +m
 say "Doris emulator: FE http://$DORIS_FE, BE http://$DORIS_BE, database demo"
 
 render_config "$FILES/mariadb.json" "$D/mariadb.json"
@@ -221,6 +225,7 @@ wait_all_match "the live changes"
 
 echo
 echo "== row counts: source SELECT COUNT(*), Doris emulator SELECT COUNT(*), rows the file's events leave"
+measure
 print_counts
 result=0
 all_match || result=1
