@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../src/cursor.h"
 #include "../src/mem.h"
 
 /* ---- arena ---- */
@@ -548,17 +549,6 @@ static int decode_decimal(const char *text, size_t len, struct pgtype_arena *a, 
     return 0;
 }
 
-static int hexval(char ch)
-{
-    if (ch >= '0' && ch <= '9')
-        return ch - '0';
-    if (ch >= 'a' && ch <= 'f')
-        return ch - 'a' + 10;
-    if (ch >= 'A' && ch <= 'F')
-        return ch - 'A' + 10;
-    return -1;
-}
-
 static int decode_bytea(const char *text, size_t len, struct pgtype_arena *a, struct value *out,
                         struct error *err)
 {
@@ -567,7 +557,7 @@ static int decode_bytea(const char *text, size_t len, struct pgtype_arena *a, st
     size_t n = (len - 2) / 2;
     unsigned char *b = pgtype_arena_alloc(a, n ? n : 1);
     for (size_t i = 0; i < n; i++) {
-        int hi = hexval(text[2 + 2 * i]), lo = hexval(text[3 + 2 * i]);
+        int hi = cursor_hex_digit(text[2 + 2 * i]), lo = cursor_hex_digit(text[3 + 2 * i]);
         if (hi < 0 || lo < 0)
             return bad(err, "bytea", text, len);
         b[i] = (unsigned char)(hi << 4 | lo);
@@ -803,8 +793,8 @@ static int unescape(const char *s, size_t len, struct pgtype_arena *a, struct pg
             break;
         case 'x': {
             int v = 0, k = 0;
-            while (k < 2 && i + 1 < len && hexval(s[i + 1]) >= 0) {
-                v = v * 16 + hexval(s[++i]);
+            while (k < 2 && i + 1 < len && cursor_hex_digit(s[i + 1]) >= 0) {
+                v = v * 16 + cursor_hex_digit(s[++i]);
                 k++;
             }
             if (k == 0)

@@ -259,24 +259,13 @@ void pgout_lsn_format(uint64_t lsn, char *out, size_t outlen)
     snprintf(out, outlen, "%" PRIX32 "/%" PRIX32, (uint32_t)(lsn >> 32), (uint32_t)lsn);
 }
 
-static int hexval(char ch)
-{
-    if (ch >= '0' && ch <= '9')
-        return ch - '0';
-    if (ch >= 'A' && ch <= 'F')
-        return ch - 'A' + 10;
-    if (ch >= 'a' && ch <= 'f')
-        return ch - 'a' + 10;
-    return -1;
-}
-
 /* One half of "X/Y": 1 to 8 hex digits up to `end` (NUL or '/'). */
 static const char *parse_half(const char *p, char end, uint64_t *v)
 {
     int n = 0;
     *v = 0;
     for (; *p && *p != end; p++, n++) {
-        int d = hexval(*p);
+        int d = cursor_hex_digit(*p);
         if (d < 0 || n >= 8)
             return NULL;
         *v = *v * 16 + (uint64_t)d;

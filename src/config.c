@@ -18,6 +18,7 @@
 #include <strings.h>
 
 #include "buf.h"
+#include "cursor.h"
 #include "log.h"
 #include "mem.h"
 
@@ -819,17 +820,6 @@ static bool prop_eol(char c)
     return c == '\n' || c == '\r';
 }
 
-static int hex_digit(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
 /* Reads the 4 hex digits of a \uXXXX escape at s[*i] (just after the 'u'). */
 static bool read_u16(const char *s, size_t n, size_t *i, unsigned *out)
 {
@@ -837,7 +827,7 @@ static bool read_u16(const char *s, size_t n, size_t *i, unsigned *out)
     if (*i + 4 > n)
         return false;
     for (size_t k = 0; k < 4; k++) {
-        int d = hex_digit(s[*i + k]);
+        int d = cursor_hex_digit(s[*i + k]);
         if (d < 0)
             return false;
         v = v * 16 + (unsigned)d;

@@ -159,3 +159,14 @@ bool cursor_cstr(struct cursor *c, const char **s, size_t *len)
     c->off += *len + 1;
     return true;
 }
+
+int cursor_hex_digit(char ch)
+{
+    if (ch >= '0' && ch <= '9')
+        return ch - '0';
+    if (ch >= 'a' && ch <= 'f')
+        return ch - 'a' + 10;
+    if (ch >= 'A' && ch <= 'F')
+        return ch - 'A' + 10;
+    return -1;
+}

@@ -42,4 +42,7 @@ DBT_MUSTCHECK bool cursor_bytes(struct cursor *c, size_t n, const uint8_t **p);
 /** A NUL-terminated string: *s points into the data, *len excludes the NUL, which is skipped. */
 DBT_MUSTCHECK bool cursor_cstr(struct cursor *c, const char **s, size_t *len);
 
+/** The value of a hexadecimal digit (either case), or -1 for any other character. */
+int cursor_hex_digit(char ch);
+
 #endif
