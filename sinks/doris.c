@@ -1213,6 +1213,17 @@ static struct segment *segment_for(struct dtable *t, const unsigned char *mask, 
     return g;
 }
 
+/* Column i of the row written: the image's value, or for a key column that image lacks, the old
+ * image's (a MySQL MINIMAL update logs the key in the before image only). */
+static const struct value *cell(const struct event *ev, const struct value *vals,
+                                const struct schema_table *src, size_t i)
+{
+    if (!present(&vals[i]) && src->cols[i].key && vals == ev->after && ev->before &&
+        present(&ev->before[i]))
+        return &ev->before[i];
+    return &vals[i];
+}
+
 static int append_row(struct doris_sink *s, struct dtable *t, const struct event *ev,
                       struct error *err)
 {
@@ -1243,7 +1254,7 @@ static int append_row(struct doris_sink *s, struct dtable *t, const struct event
     unsigned char *mask = n <= sizeof stack_mask ? stack_mask : mem_alloc(n);
     bool full = true;
     for (size_t i = 0; i < n; i++) {
-        mask[i] = present(&vals[i]);
+        mask[i] = present(cell(ev, vals, src, i));
         full = full && mask[i];
     }
     if (del && !full) {
@@ -1276,7 +1287,8 @@ static int append_row(struct doris_sink *s, struct dtable *t, const struct event
         first = false;
         buf_json_str(&g->body, c->name, strlen(c->name));
         buf_putc(&g->body, ':');
-        if (doristype_json_value(&g->body, c, t->conn, &vals[i]) && !t->lossy_warned[i]) {
+        if (doristype_json_value(&g->body, c, t->conn, cell(ev, vals, src, i)) &&
+            !t->lossy_warned[i]) {
             t->lossy_warned[i] = true;
             log_warn(LOG_COMP, "a value of %s.%s.%s has no Doris form (a date outside years "
                                "0-9999, NaN in a DECIMAL); loaded as NULL",

@@ -365,6 +365,10 @@ static void test_unsent_columns_left_alone(void)
     write_ev(sk, ev(EVENT_UPDATE, t, NULL, u1, 11));
     struct value u2[4] = {I(1), ABSENT(), I(3), UNCHANGED()};
     write_ev(sk, ev(EVENT_UPDATE, t, NULL, u2, 12));
+    /* MySQL MINIMAL: the key is in the before image only */
+    struct value b3[4] = {I(1), ABSENT(), ABSENT(), ABSENT()};
+    struct value u3[4] = {ABSENT(), ABSENT(), I(4), ABSENT()};
+    write_ev(sk, ev(EVENT_UPDATE, t, b3, u3, 13));
     /* a whole row and a partial one of the same key in one batch: loaded in their order */
     create_row(sk, t, 5, "e", 1, "BIG5", 20);
     struct value u5[4] = {I(5), UNCHANGED(), I(2), UNCHANGED()};
@@ -376,7 +380,7 @@ static void test_unsent_columns_left_alone(void)
     CHECK_INT(flush_ok(sk), 0);
     CHECK(count_loads("Success") - before >= 3);
     CHECK_QUERY("SELECT id, note, qty, big FROM orders ORDER BY id",
-                "[[1,\"b\",3,\"BIG\"],[5,\"e\",2,\"BIG5\"],[9,\"n\",9,null]]");
+                "[[1,\"b\",4,\"BIG\"],[5,\"e\",2,\"BIG5\"],[9,\"n\",9,null]]");
     CHECK_STR(last_load_header("partial_columns"), "true");
     sk->ops->free(sk);
     schema_table_free(t);
