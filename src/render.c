@@ -784,10 +784,73 @@ static enum time_mode effective_time_mode(const struct render *r, enum event_con
     return conn == EVENT_POSTGRESQL ? TIME_ADAPTIVE : TIME_ADAPTIVE_MICROS;
 }
 
+/* Dates, times and timestamps, by time.precision.mode (`tm`) and the column's precision. */
+static void plan_temporal(enum time_mode tm, enum event_connector conn,
+                          const struct schema_column *c, enum value_kind kind, struct colplan *p)
+{
+    switch (kind) {
+    case VALUE_DATE:
+        if (tm == TIME_CONNECT) {
+            p->enc = ENC_DATE_DAYS;
+            set_logical(p, "int32", "org.apache.kafka.connect.data.Date", 1);
+        } else if (tm == TIME_ISOSTRING) {
+            p->enc = ENC_DATE_ISO;
+            set_logical(p, "string", "io.debezium.time.IsoDate", 1);
+        } else {
+            p->enc = ENC_DATE_DAYS;
+            set_logical(p, "int32", "io.debezium.time.Date", 1);
+        }
+        return;
+    case VALUE_TIME: {
+        int fsp = c->scale < 0 ? 6 : c->scale;
+        if (tm == TIME_CONNECT) {
+            p->enc = ENC_TIME_MS;
+            set_logical(p, "int32", "org.apache.kafka.connect.data.Time", 1);
+        } else if (tm == TIME_ISOSTRING) {
+            p->enc = ENC_TIME_ISO;
+            set_logical(p, "string", "io.debezium.time.IsoTime", 1);
+        } else if (tm == TIME_ADAPTIVE && fsp <= 3) {
+            p->enc = ENC_TIME_MS;
+            set_logical(p, "int32", "io.debezium.time.Time", 1);
+        } else {
+            p->enc = ENC_TIME_US;
+            set_logical(p, "int64", "io.debezium.time.MicroTime", 1);
+        }
+        return;
+    }
+    case VALUE_DATETIME: {
+        int fsp = c->scale < 0 ? 6 : c->scale;
+        if (tm == TIME_CONNECT) {
+            p->enc = ENC_TS_MS;
+            set_logical(p, "int64", "org.apache.kafka.connect.data.Timestamp", 1);
+        } else if (tm == TIME_ISOSTRING) {
+            p->enc = ENC_TS_ISO;
+            set_logical(p, "string", "io.debezium.time.IsoTimestamp", 1);
+        } else if (fsp <= 3) {
+            p->enc = ENC_TS_MS;
+            set_logical(p, "int64", "io.debezium.time.Timestamp", 1);
+        } else {
+            p->enc = ENC_TS_US;
+            set_logical(p, "int64", "io.debezium.time.MicroTimestamp", 1);
+        }
+        return;
+    }
+    case VALUE_TIMESTAMP:
+        p->enc = ENC_ZONED_TS;
+        set_logical(p, "string", "io.debezium.time.ZonedTimestamp", 1);
+        /* Both connectors format with exactly the column's fractional digits (DBZ-5996,
+         * DBZ-6163); a width of 0 falls back to ISO_OFFSET_DATE_TIME, which prints only the
+         * digits needed. PostgreSQL's timestamptz without a precision keeps 6. */
+        p->frac = c->scale < 0 ? (conn == EVENT_POSTGRESQL ? 6 : 0) : c->scale;
+        return;
+    default:
+        return;
+    }
+}
+
 static void plan_column(const struct render *r, enum event_connector conn,
                         const struct schema_column *c, enum value_kind kind, struct colplan *p)
 {
-    enum time_mode tm = effective_time_mode(r, conn);
     memset(p, 0, sizeof *p);
 
     switch (kind) {
@@ -866,58 +929,10 @@ static void plan_column(const struct render *r, enum event_connector conn,
         }
         return;
     case VALUE_DATE:
-        if (tm == TIME_CONNECT) {
-            p->enc = ENC_DATE_DAYS;
-            set_logical(p, "int32", "org.apache.kafka.connect.data.Date", 1);
-        } else if (tm == TIME_ISOSTRING) {
-            p->enc = ENC_DATE_ISO;
-            set_logical(p, "string", "io.debezium.time.IsoDate", 1);
-        } else {
-            p->enc = ENC_DATE_DAYS;
-            set_logical(p, "int32", "io.debezium.time.Date", 1);
-        }
-        return;
-    case VALUE_TIME: {
-        int fsp = c->scale < 0 ? 6 : c->scale;
-        if (tm == TIME_CONNECT) {
-            p->enc = ENC_TIME_MS;
-            set_logical(p, "int32", "org.apache.kafka.connect.data.Time", 1);
-        } else if (tm == TIME_ISOSTRING) {
-            p->enc = ENC_TIME_ISO;
-            set_logical(p, "string", "io.debezium.time.IsoTime", 1);
-        } else if (tm == TIME_ADAPTIVE && fsp <= 3) {
-            p->enc = ENC_TIME_MS;
-            set_logical(p, "int32", "io.debezium.time.Time", 1);
-        } else {
-            p->enc = ENC_TIME_US;
-            set_logical(p, "int64", "io.debezium.time.MicroTime", 1);
-        }
-        return;
-    }
-    case VALUE_DATETIME: {
-        int fsp = c->scale < 0 ? 6 : c->scale;
-        if (tm == TIME_CONNECT) {
-            p->enc = ENC_TS_MS;
-            set_logical(p, "int64", "org.apache.kafka.connect.data.Timestamp", 1);
-        } else if (tm == TIME_ISOSTRING) {
-            p->enc = ENC_TS_ISO;
-            set_logical(p, "string", "io.debezium.time.IsoTimestamp", 1);
-        } else if (fsp <= 3) {
-            p->enc = ENC_TS_MS;
-            set_logical(p, "int64", "io.debezium.time.Timestamp", 1);
-        } else {
-            p->enc = ENC_TS_US;
-            set_logical(p, "int64", "io.debezium.time.MicroTimestamp", 1);
-        }
-        return;
-    }
+    case VALUE_TIME:
+    case VALUE_DATETIME:
     case VALUE_TIMESTAMP:
-        p->enc = ENC_ZONED_TS;
-        set_logical(p, "string", "io.debezium.time.ZonedTimestamp", 1);
-        /* Both connectors format with exactly the column's fractional digits (DBZ-5996,
-         * DBZ-6163); a width of 0 falls back to ISO_OFFSET_DATE_TIME, which prints only the
-         * digits needed. PostgreSQL's timestamptz without a precision keeps 6. */
-        p->frac = c->scale < 0 ? (conn == EVENT_POSTGRESQL ? 6 : 0) : c->scale;
+        plan_temporal(effective_time_mode(r, conn), conn, c, kind, p);
         return;
     case VALUE_ZONED_TIME:
         p->enc = ENC_ZONED_TIME;
@@ -1704,6 +1719,146 @@ static void put_unchanged(const struct render *r, struct buf *b, const struct co
     PUT_LIT(b, "null");
 }
 
+/* A decimal in its plan's encoding (decimal.handling.mode); false when the value is not one. */
+static bool put_decimal(struct buf *b, const struct colplan *p, const struct value *v)
+{
+    switch (p->enc) {
+    case ENC_DEC_BYTES:
+    case ENC_DEC_VARIABLE:
+        if (v->kind == VALUE_DECIMAL) {
+            unsigned char stack[80], *bytes = stack;
+            int scale = p->enc == ENC_DEC_BYTES ? p->scale : -1;
+            size_t cap = decimal_bytes_cap(v->v.s.len, scale);
+            if (cap > sizeof stack)
+                bytes = mem_alloc(cap);
+            int text_scale = 0;
+            bool ok;
+            size_t n = decimal_bytes(v->v.s.p, v->v.s.len, scale, bytes, cap, &text_scale, &ok);
+            if (!ok) {
+                /* NaN and infinities have no Decimal form: precise mode gives null */
+                PUT_LIT(b, "null");
+            } else if (p->enc == ENC_DEC_BYTES) {
+                buf_json_base64(b, bytes, n);
+            } else {
+                PUT_LIT(b, "{\"scale\":");
+                put_i64(b, text_scale);
+                PUT_LIT(b, ",\"value\":");
+                buf_json_base64(b, bytes, n);
+                buf_putc(b, '}');
+            }
+            if (bytes != stack)
+                free(bytes);
+            return true;
+        }
+        break;
+    case ENC_DEC_STRING:
+        if (v->kind == VALUE_DECIMAL) {
+            buf_json_str(b, v->v.s.p, v->v.s.len);
+            return true;
+        }
+        break;
+    case ENC_DEC_DOUBLE:
+        if (v->kind == VALUE_DECIMAL) {
+            char *text = mem_strndup(v->v.s.p, v->v.s.len);
+            buf_json_double(b, strtod(text, NULL));
+            free(text);
+            return true;
+        }
+        break;
+    default:
+        break;
+    }
+    return false;
+}
+
+/* A date, time, timestamp or interval in its plan's encoding; false when the value's kind does
+ * not fit it. */
+static bool put_temporal(struct buf *b, const struct colplan *p, const struct value *v)
+{
+    switch (p->enc) {
+    case ENC_DATE_DAYS:
+        if (v->kind == VALUE_DATE) {
+            put_i64(b, v->v.i);
+            return true;
+        }
+        break;
+    case ENC_DATE_ISO:
+        if (v->kind == VALUE_DATE) {
+            /* IsoDate formats with ISO_OFFSET_DATE at UTC */
+            buf_putc(b, '"');
+            put_iso_date(b, v->v.i);
+            PUT_LIT(b, "Z\"");
+            return true;
+        }
+        break;
+    case ENC_TIME_MS:
+        if (v->kind == VALUE_TIME) {
+            put_i64(b, floor_div(v->v.i, 1000));
+            return true;
+        }
+        break;
+    case ENC_TIME_US:
+        if (v->kind == VALUE_TIME) {
+            put_i64(b, v->v.i);
+            return true;
+        }
+        break;
+    case ENC_TIME_ISO:
+        if (v->kind == VALUE_TIME) {
+            int64_t day = 86400000000LL;
+            buf_putc(b, '"');
+            put_iso_time(b, ((v->v.i % day) + day) % day, 0);
+            PUT_LIT(b, "Z\"");
+            return true;
+        }
+        break;
+    case ENC_TS_MS:
+        if (v->kind == VALUE_DATETIME || v->kind == VALUE_TIMESTAMP) {
+            put_i64(b, floor_div(v->v.i, 1000));
+            return true;
+        }
+        break;
+    case ENC_TS_US:
+        if (v->kind == VALUE_DATETIME || v->kind == VALUE_TIMESTAMP) {
+            put_i64(b, v->v.i);
+            return true;
+        }
+        break;
+    case ENC_TS_ISO:
+        if (v->kind == VALUE_DATETIME || v->kind == VALUE_TIMESTAMP) {
+            buf_putc(b, '"');
+            put_iso_datetime(b, v->v.i, 0);
+            PUT_LIT(b, "Z\"");
+            return true;
+        }
+        break;
+    case ENC_ZONED_TS:
+        if (v->kind == VALUE_TIMESTAMP || v->kind == VALUE_DATETIME) {
+            buf_putc(b, '"');
+            put_iso_datetime(b, v->v.i, p->frac);
+            PUT_LIT(b, "Z\"");
+            return true;
+        }
+        break;
+    case ENC_ZONED_TIME:
+        if (v->kind == VALUE_ZONED_TIME || v->kind == VALUE_TEXT || v->kind == VALUE_STRING) {
+            put_zoned_time(b, v->v.s.p, v->v.s.len);
+            return true;
+        }
+        break;
+    case ENC_INTERVAL_US:
+    case ENC_INTERVAL_ISO:
+        if (v->kind == VALUE_INTERVAL) {
+            put_interval(b, p->enc, v);
+            return true;
+        }
+        break;
+    default:
+        break;
+    }
+    return false;
+}
+
 static void put_value(const struct render *r, struct buf *b, const struct colplan *p,
                       const struct value *v)
 {
@@ -1768,45 +1923,10 @@ static void put_value(const struct render *r, struct buf *b, const struct colpla
         break;
     case ENC_DEC_BYTES:
     case ENC_DEC_VARIABLE:
-        if (v->kind == VALUE_DECIMAL) {
-            unsigned char stack[80], *bytes = stack;
-            int scale = p->enc == ENC_DEC_BYTES ? p->scale : -1;
-            size_t cap = decimal_bytes_cap(v->v.s.len, scale);
-            if (cap > sizeof stack)
-                bytes = mem_alloc(cap);
-            int text_scale = 0;
-            bool ok;
-            size_t n = decimal_bytes(v->v.s.p, v->v.s.len, scale, bytes, cap, &text_scale, &ok);
-            if (!ok) {
-                /* NaN and infinities have no Decimal form: precise mode gives null */
-                PUT_LIT(b, "null");
-            } else if (p->enc == ENC_DEC_BYTES) {
-                buf_json_base64(b, bytes, n);
-            } else {
-                PUT_LIT(b, "{\"scale\":");
-                put_i64(b, text_scale);
-                PUT_LIT(b, ",\"value\":");
-                buf_json_base64(b, bytes, n);
-                buf_putc(b, '}');
-            }
-            if (bytes != stack)
-                free(bytes);
-            return;
-        }
-        break;
     case ENC_DEC_STRING:
-        if (v->kind == VALUE_DECIMAL) {
-            buf_json_str(b, v->v.s.p, v->v.s.len);
-            return;
-        }
-        break;
     case ENC_DEC_DOUBLE:
-        if (v->kind == VALUE_DECIMAL) {
-            char *text = mem_strndup(v->v.s.p, v->v.s.len);
-            buf_json_double(b, strtod(text, NULL));
-            free(text);
+        if (put_decimal(b, p, v))
             return;
-        }
         break;
     case ENC_STRING:
         break;
@@ -1835,81 +1955,19 @@ static void put_value(const struct render *r, struct buf *b, const struct colpla
         }
         break;
     case ENC_DATE_DAYS:
-        if (v->kind == VALUE_DATE) {
-            put_i64(b, v->v.i);
-            return;
-        }
-        break;
     case ENC_DATE_ISO:
-        if (v->kind == VALUE_DATE) {
-            /* IsoDate formats with ISO_OFFSET_DATE at UTC */
-            buf_putc(b, '"');
-            put_iso_date(b, v->v.i);
-            PUT_LIT(b, "Z\"");
-            return;
-        }
-        break;
     case ENC_TIME_MS:
-        if (v->kind == VALUE_TIME) {
-            put_i64(b, floor_div(v->v.i, 1000));
-            return;
-        }
-        break;
     case ENC_TIME_US:
-        if (v->kind == VALUE_TIME) {
-            put_i64(b, v->v.i);
-            return;
-        }
-        break;
     case ENC_TIME_ISO:
-        if (v->kind == VALUE_TIME) {
-            int64_t day = 86400000000LL;
-            buf_putc(b, '"');
-            put_iso_time(b, ((v->v.i % day) + day) % day, 0);
-            PUT_LIT(b, "Z\"");
-            return;
-        }
-        break;
     case ENC_TS_MS:
-        if (v->kind == VALUE_DATETIME || v->kind == VALUE_TIMESTAMP) {
-            put_i64(b, floor_div(v->v.i, 1000));
-            return;
-        }
-        break;
     case ENC_TS_US:
-        if (v->kind == VALUE_DATETIME || v->kind == VALUE_TIMESTAMP) {
-            put_i64(b, v->v.i);
-            return;
-        }
-        break;
     case ENC_TS_ISO:
-        if (v->kind == VALUE_DATETIME || v->kind == VALUE_TIMESTAMP) {
-            buf_putc(b, '"');
-            put_iso_datetime(b, v->v.i, 0);
-            PUT_LIT(b, "Z\"");
-            return;
-        }
-        break;
     case ENC_ZONED_TS:
-        if (v->kind == VALUE_TIMESTAMP || v->kind == VALUE_DATETIME) {
-            buf_putc(b, '"');
-            put_iso_datetime(b, v->v.i, p->frac);
-            PUT_LIT(b, "Z\"");
-            return;
-        }
-        break;
     case ENC_ZONED_TIME:
-        if (v->kind == VALUE_ZONED_TIME || v->kind == VALUE_TEXT || v->kind == VALUE_STRING) {
-            put_zoned_time(b, v->v.s.p, v->v.s.len);
-            return;
-        }
-        break;
     case ENC_INTERVAL_US:
     case ENC_INTERVAL_ISO:
-        if (v->kind == VALUE_INTERVAL) {
-            put_interval(b, p->enc, v);
+        if (put_temporal(b, p, v))
             return;
-        }
         break;
     case ENC_GEOMETRY:
         if (v->kind == VALUE_GEOMETRY || v->kind == VALUE_BYTES) {
