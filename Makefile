@@ -27,8 +27,9 @@ OBJ      := $(patsubst %.c,build/rel/%.o,$(LIB_SRC) $(MAIN_SRC))
 SAN_OBJ  := $(patsubst %.c,build/asan/%.o,$(LIB_SRC))
 UNIT_BIN := $(patsubst tests/unit/%.c,build/asan/tests/%,$(UNIT_SRC))
 HELPER_BIN := $(patsubst tests/lib/%.c,build/tests/%,$(HELPER_SRC))
+REPLAY_BIN := $(patsubst tests/fuzz/%.c,build/asan/fuzz/%,$(FUZZ_SRC))
 
-.PHONY: all test unit deps fuzz fuzz-replay bench demo install clean check-format
+.PHONY: all test unit deps fuzz bench demo install clean check-format
 all: dbtail
 
 dbtail: $(OBJ)
@@ -36,11 +37,13 @@ dbtail: $(OBJ)
 
 build/rel/%.o: %.c $(HDRS) VERSION
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) -c -o $@ $<
+	@echo "  CC      $<"
+	@$(CC) $(ALL_CFLAGS) -c -o $@ $<
 
 build/asan/%.o: %.c $(HDRS) VERSION
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) -O1 $(SAN) -c -o $@ $<
+	@echo "  CC asan $<"
+	@$(CC) $(ALL_CFLAGS) -O1 $(SAN) -c -o $@ $<
 
 # The sanitized dbtail is the one the integration tests run.
 build/asan/dbtail: $(SAN_OBJ) build/asan/src/main.o
@@ -48,7 +51,15 @@ build/asan/dbtail: $(SAN_OBJ) build/asan/src/main.o
 
 build/asan/tests/%: tests/unit/%.c tests/unit/unit.c tests/unit/unit.h $(SAN_OBJ)
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) -O1 $(SAN) -o $@ $< tests/unit/unit.c $(SAN_OBJ) $(LDLIBS)
+	@echo "  LD asan $@"
+	@$(CC) $(ALL_CFLAGS) -O1 $(SAN) -o $@ $< tests/unit/unit.c $(SAN_OBJ) $(LDLIBS)
+
+# Each fuzz target, linked with a corpus replayer instead of libFuzzer, for `make test`. Fuzz
+# targets ignore results on purpose, which gcc, unlike clang, will not let a (void) cast say.
+build/asan/fuzz/%: tests/fuzz/%.c tests/fuzz/replay.c $(SAN_OBJ)
+	@mkdir -p $(dir $@)
+	@echo "  LD asan $@"
+	@$(CC) $(ALL_CFLAGS) -Wno-unused-result -O1 $(SAN) -o $@ $< tests/fuzz/replay.c $(SAN_OBJ) $(LDLIBS)
 
 # Test helpers (e.g. the Kafka mock broker) are tools, not code under test.
 build/tests/%: tests/lib/%.c
@@ -61,10 +72,10 @@ deps:
 unit: $(UNIT_BIN)
 
 test: deps
-	@$(MAKE) --no-print-directory dbtail build/asan/dbtail $(UNIT_BIN) $(HELPER_BIN)
+	@$(MAKE) --no-print-directory -j$$(nproc) dbtail build/asan/dbtail $(UNIT_BIN) $(REPLAY_BIN) $(HELPER_BIN)
 	@tests/run.sh
 
-# libFuzzer targets need clang; each replays its corpus in `make test` through the unit build.
+# libFuzzer targets need clang (`make fuzz`); `make test` replays their corpora (build/asan/fuzz).
 FUZZ_BIN := $(patsubst tests/fuzz/%.c,build/fuzz/%,$(FUZZ_SRC))
 build/fuzz/%: tests/fuzz/%.c $(LIB_SRC) $(HDRS)
 	@mkdir -p $(dir $@)

@@ -47,6 +47,13 @@ for t in build/asan/tests/test_*; do
     run_one "unit/$name" "$t"
 done
 
+for t in build/asan/fuzz/fuzz_*; do
+    [ -x "$t" ] || continue
+    name=$(basename "$t")
+    [[ -z "$filter" || "$name" == *"$filter"* ]] || continue
+    run_one "fuzz-replay/$name" "$t" "tests/fuzz/corpus/$name"
+done
+
 for t in tests/integration/test_*.sh; do
     [ -f "$t" ] || continue
     name=$(basename "$t" .sh)
