@@ -1498,9 +1498,9 @@ static int doris_check(struct sink *sk, FILE *out)
         if (sql_exec(s, "information_schema", "SHOW DATABASES", &rows, &err) < 0) {
             failures++;
             fprintf(out,
-                    "FAIL doris FE %s: %s: check sink.doris.fenodes, sink.doris.username and "
+                    "FAIL doris: %s: check sink.doris.fenodes, sink.doris.username and "
                     "sink.doris.password\n",
-                    s->fenodes[i], err.msg);
+                    err.msg);
             continue;
         }
         fprintf(out, "ok doris FE %s reachable, user %s accepted\n", s->fenodes[i], s->user);

@@ -569,7 +569,7 @@ static void test_wrong_password(void)
     FILE *f = open_memstream(&out, &outlen);
     CHECK_INT(sk->ops->check(sk, f), 1);
     fclose(f);
-    CHECK(strstr(out, "FAIL doris FE") != NULL);
+    CHECK(strstr(out, "FAIL doris: sink.doris.username/password rejected by FE") != NULL);
     free(out);
     sk->ops->free(sk);
     config_free(cfg);
@@ -762,6 +762,41 @@ static void test_value_forms_accepted(void)
     config_free(cfg);
 }
 
+static void test_names_and_fenodes(void)
+{
+    emu_reset();
+    struct config *cfg = base_config();
+    /* the first FE refuses connections: the next one in the list takes over */
+    char fenodes[128];
+    snprintf(fenodes, sizeof fenodes, "127.0.0.1:1, http://%s/", emu_fe);
+    config_set(cfg, "sink.doris.fenodes", fenodes);
+    config_set(cfg, "sink.doris.table.name.format", "{db}_{schema}_{table}");
+    struct schema_table *t = orders(true);
+    struct sink *sk = new_sink(cfg, NULL);
+    create_row(sk, t, 1, "a", 1, NULL, 10);
+    CHECK_INT(flush_ok(sk), 0);
+    CHECK_QUERY("SELECT id, note FROM app_public_orders", "[[1,\"a\"]]");
+
+    /* two source tables that would land in one Doris table are refused */
+    sk->ops->free(sk);
+    config_set(cfg, "sink.doris.fenodes", emu_fe);
+    config_set(cfg, "sink.doris.table.name.format", "{table}");
+    sk = new_sink(cfg, NULL);
+    struct schema_table *other = orders(true);
+    free(other->schema);
+    other->schema = strdup("archive");
+    create_row(sk, t, 1, "a", 1, NULL, 10);
+    struct value row[4] = {I(2), S("b"), I(2), N()};
+    struct event e = ev(EVENT_CREATE, other, NULL, row, 11);
+    struct error err;
+    CHECK(sk->ops->write(sk, &e, &err) < 0);
+    CHECK(strstr(err.msg, "both map to Doris table shop.orders") != NULL);
+    sk->ops->free(sk);
+    schema_table_free(other);
+    schema_table_free(t);
+    config_free(cfg);
+}
+
 static void test_config_errors(void)
 {
     struct config *cfg = base_config();
@@ -803,6 +838,7 @@ int main(int argc, char **argv)
         {"truncate", test_truncate},
         {"batch limits and flush interval", test_batch_limits},
         {"value forms Doris accepts", test_value_forms_accepted},
+        {"table name format and a second FE", test_names_and_fenodes},
         {"configuration errors", test_config_errors},
         {NULL, NULL},
     };
