@@ -85,10 +85,10 @@ struct pg_rel {
     /* The key that locates a row in snapshot chunks and in every streamed change: the replica
      * identity index when the table has one (deletes carry only its columns), else the primary
      * key. */
-    char **key_names;           /* owned: its columns in index order */
-    char **key_types;           /* owned: their format_type() and the column's own collation */
+    char **key_names; /* owned: its columns in index order */
+    char **key_types; /* owned: their format_type() and the column's own collation */
     size_t nkey;
-    int *key_cols;              /* owned: table column of each of them */
+    int *key_cols; /* owned: table column of each of them */
 };
 
 enum pg_phase { PHASE_SNAPSHOT, PHASE_STREAM, PHASE_DONE };
@@ -125,8 +125,8 @@ struct pg_reader {
     char txn_id[64];
     enum pg_phase phase;
     /* ---- snapshot ---- */
-    uint64_t slot_lsn;  /* where the stream starts (C1) */
-    uint64_t snap_lsn;  /* consistent point of the snapshot being read */
+    uint64_t slot_lsn; /* where the stream starts (C1) */
+    uint64_t snap_lsn; /* consistent point of the snapshot being read */
     uint64_t snap_order;
     int64_t snap_txid;
     json_t *tables_done; /* array of "schema.table" */
@@ -137,10 +137,10 @@ struct pg_reader {
     bool table_started;   /* a chunk of snap_i was queried */
     bool copy_active, table_exhausted, first_row_pending;
     int64_t chunk_rows;
-    char *held;           /* fetched, not yet emitted row (libpq buffer) */
+    char *held; /* fetched, not yet emitted row (libpq buffer) */
     int held_len;
-    json_t *fetched_key;  /* key of the last fetched row (chunk queries continue after it) */
-    json_t *emitted_key;  /* key of the last emitted row of the current table */
+    json_t *fetched_key; /* key of the last fetched row (chunk queries continue after it) */
+    json_t *emitted_key; /* key of the last emitted row of the current table */
     bool resume_first_row_is_first;
     /* ---- stream ---- */
     bool streaming;
@@ -154,7 +154,7 @@ struct pg_reader {
     uint64_t feedback_lsn; /* what the server was last told */
     uint64_t server_end;   /* from keepalives */
     int64_t last_status_ms, last_heartbeat_ms;
-    uint64_t window_end;   /* ranges filter applies to commits before it */
+    uint64_t window_end; /* ranges filter applies to commits before it */
 };
 
 static const char *const autocreate_modes[] = {"all_tables", "disabled", "filtered", "no_tables",
@@ -309,8 +309,7 @@ static int connect_pg(struct pg_reader *r, bool replication, PGconn **out, struc
     if (PQstatus(c) != CONNECTION_OK) {
         const char *m = pq_msg(c);
         char where[300];
-        snprintf(where, sizeof where, "%s:%s", config_str(r->cfg, "database.hostname", "?"),
-                 port);
+        snprintf(where, sizeof where, "%s:%s", config_str(r->cfg, "database.hostname", "?"), port);
         int rc;
         if (strstr(m, "replication") && (strstr(m, "superuser") || strstr(m, "permission")))
             rc = error_set(err,
@@ -482,9 +481,9 @@ static int type_resolve(struct pg_reader *r, uint32_t oid, int depth, struct pg_
     t->base_oid = oid;
     if (typtype == 'e') {
         t->kind = VALUE_ENUM;
-        res = run_params(r->sql,
-                         "SELECT enumlabel FROM pg_enum WHERE enumtypid = $1 ORDER BY enumsortorder",
-                         1, params, "reading pg_enum", err);
+        res = run_params(
+            r->sql, "SELECT enumlabel FROM pg_enum WHERE enumtypid = $1 ORDER BY enumsortorder", 1,
+            params, "reading pg_enum", err);
         if (res == NULL)
             return -1;
         t->nlabels = (size_t)PQntuples(res);
@@ -796,8 +795,8 @@ static int check_wal_level(struct pg_reader *r, struct error *err)
 static int ensure_publication(struct pg_reader *r, struct error *err)
 {
     const char *params[] = {r->publication};
-    PGresult *res = run_params(r->sql, "SELECT 1 FROM pg_publication WHERE pubname = $1", 1,
-                               params, "looking up the publication", err);
+    PGresult *res = run_params(r->sql, "SELECT 1 FROM pg_publication WHERE pubname = $1", 1, params,
+                               "looking up the publication", err);
     if (res == NULL)
         return -1;
     int exists = PQntuples(res) > 0;
@@ -932,8 +931,8 @@ static int slot_usable(struct pg_reader *r, struct slot_info *si, struct error *
 }
 
 /* CREATE_REPLICATION_SLOT on conn; fills the consistent point and the exported snapshot name. */
-static int slot_create(PGconn *conn, const char *name, bool temporary,
-                       uint64_t *lsn, char *snapname, size_t snaplen, struct error *err)
+static int slot_create(PGconn *conn, const char *name, bool temporary, uint64_t *lsn,
+                       char *snapname, size_t snaplen, struct error *err)
 {
     char *q = quote_ident(conn, name);
     char sql[512];
@@ -1096,8 +1095,7 @@ static json_t *row_key(const struct pg_rel *rel, const struct pgtype_field *f)
     return k;
 }
 
-static void key_sql(struct pg_reader *r, const struct pg_rel *rel, const json_t *key,
-                    struct buf *b)
+static void key_sql(struct pg_reader *r, const struct pg_rel *rel, const json_t *key, struct buf *b)
 {
     buf_putc(b, '(');
     for (size_t i = 0; i < rel->nkey; i++) {
@@ -1177,8 +1175,7 @@ static int chunk_fetch(struct pg_reader *r, char **line, int *len, struct error 
 }
 
 /* Emits the held row as a READ event; `last_in_table` picks the snapshot marker. */
-static int emit_held(struct pg_reader *r, struct pg_rel *rel, bool last_in_table,
-                     struct error *err)
+static int emit_held(struct pg_reader *r, struct pg_rel *rel, bool last_in_table, struct error *err)
 {
     const struct schema_table *t = rel->table;
     size_t len = (size_t)r->held_len;
@@ -1375,9 +1372,9 @@ static int snapshot_prepare(struct pg_reader *r, const json_t *resume, bool slot
     r->ranges = json_object();
     r->resume_first_row_is_first = resume == NULL;
     if (!slot_exists) {
-        if (slot_create(r->repl, r->slot, r->mode == READER_SNAPSHOT_ONLY ||
-                                                 r->snapmode == SNAP_INITIAL_ONLY,
-                        &cons, snapname, sizeof snapname, err) < 0)
+        if (slot_create(r->repl, r->slot,
+                        r->mode == READER_SNAPSHOT_ONLY || r->snapmode == SNAP_INITIAL_ONLY, &cons,
+                        snapname, sizeof snapname, err) < 0)
             return -1;
         log_info("pg", "created replication slot %s at %" PRIX32 "/%" PRIX32, r->slot,
                  (uint32_t)(cons >> 32), (uint32_t)cons);
@@ -1434,8 +1431,9 @@ static int snapshot_prepare(struct pg_reader *r, const json_t *resume, bool slot
                 }
             }
         }
-        log_info("pg", "new snapshot at %" PRIX32 "/%" PRIX32 " (temporary slot %s); the stream "
-                       "resumes at %" PRIX32 "/%" PRIX32,
+        log_info("pg",
+                 "new snapshot at %" PRIX32 "/%" PRIX32 " (temporary slot %s); the stream "
+                 "resumes at %" PRIX32 "/%" PRIX32,
                  (uint32_t)(cons >> 32), (uint32_t)cons, tmp, (uint32_t)(stream_from >> 32),
                  (uint32_t)stream_from);
     }
@@ -1458,8 +1456,7 @@ static int send_status(struct pg_reader *r, bool reply, struct error *err)
             msg[1 + k * 8 + i] = (unsigned char)(vals[k] >> (56 - 8 * i));
     msg[33] = reply ? 1 : 0;
     if (PQputCopyData(r->repl, (const char *)msg, sizeof msg) != 1 || PQflush(r->repl) != 0)
-        return error_retry(err, "lost replication connection sending status: %s",
-                           pq_msg(r->repl));
+        return error_retry(err, "lost replication connection sending status: %s", pq_msg(r->repl));
     r->last_status_ms = now_ms();
     return 0;
 }
@@ -1472,8 +1469,8 @@ static int stream_start(struct pg_reader *r, struct error *err)
     char *pub = quote_literal(r->repl, r->publication, strlen(r->publication));
     char sql[512];
     snprintf(sql, sizeof sql,
-             "START_REPLICATION SLOT %s LOGICAL %s (proto_version '1', publication_names %s)",
-             slot, lsn, pub);
+             "START_REPLICATION SLOT %s LOGICAL %s (proto_version '1', publication_names %s)", slot,
+             lsn, pub);
     free(slot);
     free(pub);
     PGresult *res = PQexec(r->repl, sql);
@@ -1655,8 +1652,8 @@ static int handle_change(struct pg_reader *r, uint64_t lsn, struct error *err)
         return push_change(r, rel, EVENT_CREATE, NULL, after, tuple_key(rel, &m->new_tuple), lsn,
                            err);
     case PGOUT_DELETE:
-        return push_change(r, rel, EVENT_DELETE, before, NULL, tuple_key(rel, &m->old_tuple),
-                           lsn, err);
+        return push_change(r, rel, EVENT_DELETE, before, NULL, tuple_key(rel, &m->old_tuple), lsn,
+                           err);
     default:
         break;
     }
@@ -1721,8 +1718,7 @@ static int handle_truncate(struct pg_reader *r, uint64_t lsn, struct error *err)
     return 0;
 }
 
-static int handle_xlogdata(struct pg_reader *r, const struct pgout_copydata *cd,
-                           struct error *err)
+static int handle_xlogdata(struct pg_reader *r, const struct pgout_copydata *cd, struct error *err)
 {
     if (pgout_parse(cd->data, cd->len, &r->msg, err) < 0)
         return error_wrap(err, "slot %s at %" PRIX64 ": ", r->slot, cd->wal_start);
@@ -1800,8 +1796,7 @@ static int stream_step(struct pg_reader *r, int timeout_ms, struct error *err)
             r->feedback_lsn = r->server_end;
         if (now_ms() - r->last_status_ms >= STATUS_INTERVAL_MS && send_status(r, false, err) < 0)
             return -1;
-        if (r->heartbeat_ms > 0 && !r->in_txn &&
-            now_ms() - r->last_heartbeat_ms >= r->heartbeat_ms)
+        if (r->heartbeat_ms > 0 && !r->in_txn && now_ms() - r->last_heartbeat_ms >= r->heartbeat_ms)
             return heartbeat(r, err);
         char *buf = NULL;
         int n = PQgetCopyData(r->repl, &buf, 1);
@@ -1957,8 +1952,7 @@ static int pg_start(struct reader *rd, const json_t *position, const json_t *sch
                                  "resumes at %s: changes since then are lost; set "
                                  "snapshot.mode=when_needed (or delete the state file) to take "
                                  "a new snapshot",
-                                 r->slot,
-                                 json_string_value(json_object_get(position, "lsn")));
+                                 r->slot, json_string_value(json_object_get(position, "lsn")));
             log_warn("pg", "slot %s is gone: taking a new snapshot (snapshot.mode=when_needed)",
                      r->slot);
             return snapshot_prepare(r, NULL, false, 0, err);
@@ -2003,12 +1997,13 @@ static int pg_start(struct reader *rd, const json_t *position, const json_t *sch
         if (!si.exists) {
             char *q = quote_ident(r->repl, r->slot);
             char sql[256];
-            snprintf(sql, sizeof sql, "CREATE_REPLICATION_SLOT %s LOGICAL pgoutput (SNAPSHOT "
-                                      "'nothing')",
+            snprintf(sql, sizeof sql,
+                     "CREATE_REPLICATION_SLOT %s LOGICAL pgoutput (SNAPSHOT "
+                     "'nothing')",
                      q);
             free(q);
-            PGresult *res = run(r->repl, sql, PGRES_TUPLES_OK, "creating the replication slot",
-                                err);
+            PGresult *res =
+                run(r->repl, sql, PGRES_TUPLES_OK, "creating the replication slot", err);
             if (res == NULL)
                 return -1;
             (void)pgout_lsn_parse(PQgetvalue(res, 0, 1), &pos_lsn);
@@ -2021,8 +2016,9 @@ static int pg_start(struct reader *rd, const json_t *position, const json_t *sch
         return 0;
     }
     if (si.exists)
-        log_info("pg", "replication slot %s exists without a state file: reading a snapshot and "
-                       "streaming from the slot's position",
+        log_info("pg",
+                 "replication slot %s exists without a state file: reading a snapshot and "
+                 "streaming from the slot's position",
                  r->slot);
     return snapshot_prepare(r, NULL, si.exists, si.confirmed, err);
 }
@@ -2058,8 +2054,7 @@ static int pg_check(struct reader *rd, FILE *out)
                               "(SELECT count(*) FROM pg_replication_slots)");
     if (PQresultStatus(res) == PGRES_TUPLES_OK) {
         const char *wl = PQgetvalue(res, 0, 0);
-        fails += check_line(out, strcmp(wl, "logical") == 0,
-                            "wal_level is %s%s", wl,
+        fails += check_line(out, strcmp(wl, "logical") == 0, "wal_level is %s%s", wl,
                             strcmp(wl, "logical") == 0
                                 ? ""
                                 : ": set wal_level = logical in postgresql.conf and restart");
@@ -2074,8 +2069,7 @@ static int pg_check(struct reader *rd, FILE *out)
             fails += check_line(out, !si.active,
                                 "replication slot %s exists (plugin %s, confirmed %" PRIX64
                                 "/%" PRIX64 ")%s",
-                                r->slot, si.plugin, si.confirmed >> 32,
-                                si.confirmed & 0xffffffff,
+                                r->slot, si.plugin, si.confirmed >> 32, si.confirmed & 0xffffffff,
                                 si.active ? ": ACTIVE for another client, stop it first" : "");
         else
             fails += check_line(out, free_slots > 0,
@@ -2088,21 +2082,21 @@ static int pg_check(struct reader *rd, FILE *out)
     }
     PQclear(res);
     const char *params[] = {r->publication};
-    res = PQexecParams(c, "SELECT 1 FROM pg_publication WHERE pubname = $1", 1, NULL, params,
-                       NULL, NULL, 0);
+    res = PQexecParams(c, "SELECT 1 FROM pg_publication WHERE pubname = $1", 1, NULL, params, NULL,
+                       NULL, 0);
     bool pub = PQresultStatus(res) == PGRES_TUPLES_OK && PQntuples(res) > 0;
     PQclear(res);
-    fails += check_line(out, pub || r->autocreate != AUTO_DISABLED, "publication %s %s",
-                        r->publication,
-                        pub ? "exists"
-                        : r->autocreate != AUTO_DISABLED
-                            ? "will be created"
-                            : "is missing and publication.autocreate.mode=disabled: create it");
+    fails +=
+        check_line(out, pub || r->autocreate != AUTO_DISABLED, "publication %s %s", r->publication,
+                   pub ? "exists"
+                   : r->autocreate != AUTO_DISABLED
+                       ? "will be created"
+                       : "is missing and publication.autocreate.mode=disabled: create it");
     PGconn *rc = NULL;
     if (r->repl == NULL) {
         bool ok = connect_pg(r, true, &rc, &err) == 0;
-        fails += check_line(out, ok, "replication connection%s%s", ok ? "" : ": ",
-                            ok ? "" : err.msg);
+        fails +=
+            check_line(out, ok, "replication connection%s%s", ok ? "" : ": ", ok ? "" : err.msg);
         PQfinish(rc);
     }
     if (own)
@@ -2191,8 +2185,9 @@ int pg_reader_new(const struct config *cfg, enum reader_mode mode, struct reader
     const char *db;
     const char *plugin = config_str(cfg, "plugin.name", "pgoutput");
     if (strcmp(plugin, "pgoutput") != 0) {
-        error_set(err, "plugin.name: only pgoutput is supported, not \"%s\" (set plugin.name="
-                       "pgoutput; it ships with PostgreSQL 10+)",
+        error_set(err,
+                  "plugin.name: only pgoutput is supported, not \"%s\" (set plugin.name="
+                  "pgoutput; it ships with PostgreSQL 10+)",
                   plugin);
         goto fail;
     }

@@ -358,8 +358,8 @@ static int decode_timestamp(enum value_kind kind, const char *text, size_t len, 
     int64_t v;
     if (__builtin_mul_overflow(days, 86400000000LL, &v) || __builtin_add_overflow(v, us, &v) ||
         __builtin_sub_overflow(v, off * 1000000, &v) || v == INT64_MIN || v == INT64_MAX)
-        return error_set(err, "%s value \"%.*s\" is out of range", what,
-                         (int)(len > 64 ? 64 : len), text);
+        return error_set(err, "%s value \"%.*s\" is out of range", what, (int)(len > 64 ? 64 : len),
+                         text);
     out->v.i = v;
     return 0;
 }
@@ -607,8 +607,8 @@ static int decode_bool(const char *text, size_t len, struct value *out, struct e
 
 /* ---- arrays ---- */
 
-static int decode_scalar(enum value_kind kind, const char *text, size_t len,
-                         struct pgtype_arena *a, struct value *out, struct error *err);
+static int decode_scalar(enum value_kind kind, const char *text, size_t len, struct pgtype_arena *a,
+                         struct value *out, struct error *err);
 
 /*
  * One-dimensional array text form: optional "[lo:hi]=" bounds, then "{e1,e2,...}" where an
@@ -701,8 +701,8 @@ static int decode_array(enum value_kind elem_kind, const char *text, size_t len,
     return 0;
 }
 
-static int decode_scalar(enum value_kind kind, const char *text, size_t len,
-                         struct pgtype_arena *a, struct value *out, struct error *err)
+static int decode_scalar(enum value_kind kind, const char *text, size_t len, struct pgtype_arena *a,
+                         struct value *out, struct error *err)
 {
     switch (kind) {
     case VALUE_BOOL:

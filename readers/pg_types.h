@@ -40,8 +40,8 @@ void pgtype_arena_free(struct pgtype_arena *a);
 /* What a base type's OID says about its values. */
 struct pgtype_base {
     enum value_kind kind;
-    uint8_t int_bits;     /* VALUE_INT */
-    const char *name;     /* pg_type.typname ("int4", "timestamptz") */
+    uint8_t int_bits; /* VALUE_INT */
+    const char *name; /* pg_type.typname ("int4", "timestamptz") */
 };
 
 /** Fills *out for a built-in base type OID; returns -1 when the OID is not one dbtail knows

@@ -32,8 +32,7 @@ static int truncated(struct error *err, const char *what, const struct cursor *c
  * 'w' XLogData: walStart(8) walEnd(8) sendTime(8) message...
  * 'k' keepalive: walEnd(8) sendTime(8) replyRequested(1)
  */
-int pgout_parse_copydata(const void *buf, size_t len, struct pgout_copydata *out,
-                         struct error *err)
+int pgout_parse_copydata(const void *buf, size_t len, struct pgout_copydata *out, struct error *err)
 {
     struct cursor c;
     uint8_t kind;
@@ -79,8 +78,7 @@ static bool read_i64(struct cursor *c, int64_t *v)
 }
 
 /* TupleData: ncols(2) then per column kind(1) [len(4) bytes]. */
-static int parse_tuple(struct cursor *c, struct pgout_tuple *t, const char *what,
-                       struct error *err)
+static int parse_tuple(struct cursor *c, struct pgout_tuple *t, const char *what, struct error *err)
 {
     uint16_t n;
     if (!cursor_u16be(c, &n))

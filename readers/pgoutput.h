@@ -78,7 +78,7 @@ struct pgout_msg {
     enum pgout_type type;
     union {
         struct {
-            uint64_t final_lsn; /* LSN of the commit record */
+            uint64_t final_lsn;  /* LSN of the commit record */
             int64_t commit_time; /* µs since 2000-01-01 */
             uint32_t xid;
         } begin;

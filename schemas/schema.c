@@ -7,14 +7,29 @@
 #include "../src/mem.h"
 
 static const char *const kind_names[] = {
-    [VALUE_NULL] = "null",         [VALUE_ABSENT] = "absent",     [VALUE_UNCHANGED] = "unchanged",
-    [VALUE_BOOL] = "bool",         [VALUE_INT] = "int",           [VALUE_UINT] = "uint",
-    [VALUE_FLOAT32] = "float32",   [VALUE_FLOAT64] = "float64",   [VALUE_DECIMAL] = "decimal",
-    [VALUE_STRING] = "string",     [VALUE_BYTES] = "bytes",       [VALUE_JSON] = "json",
-    [VALUE_BITS] = "bits",         [VALUE_DATE] = "date",         [VALUE_TIME] = "time",
-    [VALUE_DATETIME] = "datetime", [VALUE_TIMESTAMP] = "timestamp",
-    [VALUE_ZONED_TIME] = "zoned_time", [VALUE_INTERVAL] = "interval", [VALUE_ENUM] = "enum",
-    [VALUE_SET] = "set",           [VALUE_GEOMETRY] = "geometry", [VALUE_ARRAY] = "array",
+    [VALUE_NULL] = "null",
+    [VALUE_ABSENT] = "absent",
+    [VALUE_UNCHANGED] = "unchanged",
+    [VALUE_BOOL] = "bool",
+    [VALUE_INT] = "int",
+    [VALUE_UINT] = "uint",
+    [VALUE_FLOAT32] = "float32",
+    [VALUE_FLOAT64] = "float64",
+    [VALUE_DECIMAL] = "decimal",
+    [VALUE_STRING] = "string",
+    [VALUE_BYTES] = "bytes",
+    [VALUE_JSON] = "json",
+    [VALUE_BITS] = "bits",
+    [VALUE_DATE] = "date",
+    [VALUE_TIME] = "time",
+    [VALUE_DATETIME] = "datetime",
+    [VALUE_TIMESTAMP] = "timestamp",
+    [VALUE_ZONED_TIME] = "zoned_time",
+    [VALUE_INTERVAL] = "interval",
+    [VALUE_ENUM] = "enum",
+    [VALUE_SET] = "set",
+    [VALUE_GEOMETRY] = "geometry",
+    [VALUE_ARRAY] = "array",
     [VALUE_TEXT] = "text",
 };
 
@@ -247,8 +262,8 @@ struct schema_table *schema_table_from_json(const json_t *j, struct error *err)
         int64_t bits, length, precision, scale, oid;
         if (cname == NULL || type == NULL || kind == NULL || schema_kind_parse(kind, &k) < 0 ||
             get_int(jc, "int_bits", 0, &bits) < 0 || get_int(jc, "length", -1, &length) < 0 ||
-            get_int(jc, "precision", -1, &precision) < 0 ||
-            get_int(jc, "scale", -1, &scale) < 0 || get_int(jc, "type_oid", 0, &oid) < 0) {
+            get_int(jc, "precision", -1, &precision) < 0 || get_int(jc, "scale", -1, &scale) < 0 ||
+            get_int(jc, "type_oid", 0, &oid) < 0) {
             error_set(err, "table %s: column %zu is malformed", name, i + 1);
             schema_table_free(t);
             return NULL;

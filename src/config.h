@@ -25,8 +25,8 @@ DBT_MUSTCHECK int config_load(const char *path, struct config **out, struct erro
 DBT_MUSTCHECK int config_parse(const char *text, const char *origin, struct config **out,
                                struct error *err);
 /** Builds a config from a jansson object of string/number/bool values (Connect REST body). */
-DBT_MUSTCHECK int config_from_json(const void *json_object, const char *origin,
-                                   struct config **out, struct error *err);
+DBT_MUSTCHECK int config_from_json(const void *json_object, const char *origin, struct config **out,
+                                   struct error *err);
 struct config *config_new(void);
 void config_free(struct config *cfg);
 

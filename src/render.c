@@ -106,13 +106,13 @@ enum enc {
 
 struct colplan {
     enum enc enc;
-    const char *type;    /* Connect schema type */
-    const char *lname;   /* logical name or NULL */
-    int version;         /* 0: none */
-    const char *doc;     /* NULL: none */
-    char *params;        /* owned JSON object text, or NULL */
-    int frac;            /* ZonedTimestamp: exact fraction digits, 0 = as few as needed */
-    int scale;           /* Decimal scale */
+    const char *type;     /* Connect schema type */
+    const char *lname;    /* logical name or NULL */
+    int version;          /* 0: none */
+    const char *doc;      /* NULL: none */
+    char *params;         /* owned JSON object text, or NULL */
+    int frac;             /* ZonedTimestamp: exact fraction digits, 0 = as few as needed */
+    int scale;            /* Decimal scale */
     struct colplan *elem; /* owned: ARRAY items */
     char *label;          /* owned: the member name as JSON, with its colon ("id":) */
     size_t label_len;
@@ -129,13 +129,13 @@ struct tcache {
     struct schema_table *copy;      /* owned: to notice a new table at a reused address */
     enum event_connector conn;
     char *topic;
-    struct colplan *plans;          /* owned, one per column */
-    size_t *keys;                   /* owned: key column indexes */
+    struct colplan *plans; /* owned, one per column */
+    size_t *keys;          /* owned: key column indexes */
     size_t nkeys;
-    char *key_schema;               /* owned JSON text; NULL without key */
-    char *env_schema;               /* owned envelope schema */
-    char *flat_schema;              /* owned ExtractNewRecordState value schema */
-    char *row_schema;               /* owned plain "<topic>.Value" schema (unwrap tombstone) */
+    char *key_schema;  /* owned JSON text; NULL without key */
+    char *env_schema;  /* owned envelope schema */
+    char *flat_schema; /* owned ExtractNewRecordState value schema */
+    char *row_schema;  /* owned plain "<topic>.Value" schema (unwrap tombstone) */
     struct piece src_db, src_schema, src_table; /* source.db/schema/table values as JSON */
     struct tcache *next;
 };
@@ -171,7 +171,7 @@ struct render {
     int64_t (*now_ns)(void *ctx);
     void *now_ctx;
     struct piece src_head[3]; /* by connector: {"version":..,"connector":..,"name":..,"ts_ms": */
-    pthread_mutex_t lock; /* guards the cache: sinks may render from their own threads */
+    pthread_mutex_t lock;     /* guards the cache: sinks may render from their own threads */
     struct tcache *buckets[CACHE_BUCKETS];
 };
 
@@ -506,8 +506,8 @@ static int read_unwrap(struct render *r, const char *name, struct error *err)
     snprintf(key, sizeof key, "transforms.%s.delete.tombstone.handling.mode", name);
     v = config_get(r->cfg, key);
     if (v && *v) {
-        static const char *const modes[] = {"tombstone", "drop", "rewrite",
-                                            "rewrite-with-tombstone", "delete-to-tombstone", NULL};
+        static const char *const modes[] = {
+            "tombstone", "drop", "rewrite", "rewrite-with-tombstone", "delete-to-tombstone", NULL};
         int m;
         if (config_choice(r->cfg, key, "tombstone", modes, &m, err) < 0)
             return -1;
@@ -537,8 +537,7 @@ static int read_unwrap(struct render *r, const char *name, struct error *err)
     if (parse_field_refs(config_get(r->cfg, key), fprefix, key, &r->fields, &r->nfields, err) < 0)
         return -1;
     snprintf(key, sizeof key, "transforms.%s.add.headers", name);
-    if (parse_field_refs(config_get(r->cfg, key), hprefix, key, &r->headers, &r->nheaders, err) <
-        0)
+    if (parse_field_refs(config_get(r->cfg, key), hprefix, key, &r->headers, &r->nheaders, err) < 0)
         return -1;
     snprintf(key, sizeof key, "transforms.%s.route.by.field", name);
     v = config_get(r->cfg, key);
@@ -571,10 +570,10 @@ int render_new(const struct config *cfg, struct render **out, struct error *err)
         r->src_head[conn].len = h.len;
         r->src_head[conn].text = buf_take(&h);
     }
-    r->heartbeat_prefix = mem_strdup(config_str(cfg, "topic.heartbeat.prefix",
-                                                "__debezium-heartbeat"));
-    r->placeholder = mem_strdup(config_str(cfg, "unavailable.value.placeholder",
-                                           "__debezium_unavailable_value"));
+    r->heartbeat_prefix =
+        mem_strdup(config_str(cfg, "topic.heartbeat.prefix", "__debezium-heartbeat"));
+    r->placeholder = mem_strdup(
+        config_str(cfg, "unavailable.value.placeholder", "__debezium_unavailable_value"));
 
     static const char *const dec[] = {"precise", "string", "double", NULL};
     if (config_choice(cfg, "decimal.handling.mode", "precise", dec, &m, err) < 0)
@@ -877,9 +876,10 @@ static void plan_column(const struct render *r, enum event_connector conn,
             return;
         }
         p->enc = ENC_INT;
-        p->type = c->int_bits == 8 ? "int8" : c->int_bits == 16 ? "int16"
-                                          : c->int_bits == 32 ? "int32"
-                                                              : "int64";
+        p->type = c->int_bits == 8    ? "int8"
+                  : c->int_bits == 16 ? "int16"
+                  : c->int_bits == 32 ? "int32"
+                                      : "int64";
         return;
     case VALUE_FLOAT32:
         p->enc = ENC_FLOAT32;
@@ -979,8 +979,7 @@ static void plan_column(const struct render *r, enum event_connector conn,
         p->enc = ENC_ARRAY;
         p->type = "array";
         p->elem = mem_alloc(sizeof *p->elem);
-        plan_column(r, conn, &ec, c->elem_kind == VALUE_ARRAY ? VALUE_TEXT : c->elem_kind,
-                    p->elem);
+        plan_column(r, conn, &ec, c->elem_kind == VALUE_ARRAY ? VALUE_TEXT : c->elem_kind, p->elem);
         return;
     }
     case VALUE_STRING:
@@ -1024,8 +1023,7 @@ static void put_schema_tail(struct buf *b, const struct colplan *p, bool optiona
 }
 
 /* The schema object of a column; `field` NULL for array items. */
-static void put_col_schema(struct buf *b, const struct colplan *p, bool optional,
-                           const char *field)
+static void put_col_schema(struct buf *b, const struct colplan *p, bool optional, const char *field)
 {
     PUT_LIT(b, "{\"type\":\"");
     buf_puts(b, p->type);
@@ -1069,7 +1067,7 @@ static void put_str_field(struct buf *b, const char *type, bool optional, const 
 }
 
 #define SNAPSHOT_SCHEMA                                                                            \
-    "{\"type\":\"string\",\"optional\":true,\"name\":\"io.debezium.data.Enum\",\"version\":1,"   \
+    "{\"type\":\"string\",\"optional\":true,\"name\":\"io.debezium.data.Enum\",\"version\":1,"     \
     "\"parameters\":{\"allowed\":\"true,first,first_in_data_collection,last_in_data_collection,"   \
     "last,false,incremental\"}"
 
@@ -1127,8 +1125,9 @@ static void put_source_schema(struct buf *b, enum event_connector conn)
 {
     PUT_LIT(b, "{\"type\":\"struct\",");
     put_source_fields(b, conn);
-    buf_printf(b, ",\"optional\":false,\"name\":\"io.debezium.connector.%s.Source\","
-                  "\"version\":1,\"field\":\"source\"}",
+    buf_printf(b,
+               ",\"optional\":false,\"name\":\"io.debezium.connector.%s.Source\","
+               "\"version\":1,\"field\":\"source\"}",
                event_connector_name(conn));
 }
 
@@ -1212,8 +1211,8 @@ static void build_schemas(const struct render *r, struct tcache *c)
                      strcmp(f->field, "data_collection_order") == 0)
                 type = "int64";
         } else {
-            static const char *const common_str[] = {"version", "connector", "name", "db",
-                                                     "sequence", NULL};
+            static const char *const common_str[] = {"version", "connector", "name",
+                                                     "db",      "sequence",  NULL};
             static const char *const common_i64[] = {"ts_ms", "ts_us", "ts_ns", NULL};
             static const char *const pg_str[] = {"schema", "table", NULL};
             static const char *const pg_i64[] = {"txId", "lsn", "xmin", NULL};
@@ -1487,8 +1486,8 @@ static bool magnitude_push(unsigned char *mag, size_t cap, size_t *mlen, unsigne
 /* Exact decimal text -> unscaled value at `scale` as BigInteger.toByteArray() (big-endian two's
  * complement, shortest) into out, which has decimal_bytes_cap() bytes; *ok false for
  * NaN/Infinity/garbage. Returns the byte count. */
-static size_t decimal_bytes(const char *s, size_t len, int scale, unsigned char *out,
-                            size_t outcap, int *text_scale, bool *ok)
+static size_t decimal_bytes(const char *s, size_t len, int scale, unsigned char *out, size_t outcap,
+                            int *text_scale, bool *ok)
 {
     size_t i = 0;
     bool neg = false;
@@ -1613,8 +1612,8 @@ static void put_interval(struct buf *b, enum enc enc, const struct value *v)
     if (enc == ENC_INTERVAL_US) {
         /* MicroDuration.durationMicros with 365.25/12 days a month, in doubles like Java. */
         double days = (double)(ip.years * 12 + ip.months) * (365.25 / 12.0) + (double)ip.days;
-        double secs = ((days * 24 + (double)ip.hours) * 60 + (double)ip.minutes) * 60 +
-                      (double)ip.seconds;
+        double secs =
+            ((days * 24 + (double)ip.hours) * 60 + (double)ip.minutes) * 60 + (double)ip.seconds;
         put_i64(b, (int64_t)(secs * 1e6 + (double)ip.micros));
         return;
     }
@@ -2292,7 +2291,8 @@ static void add_headers(const struct render *r, struct buf *b, struct out_rec *o
         if (tombstone && !(f->where == FS_ENVELOPE && strcmp(f->field, "op") == 0))
             continue;
         size_t start = b->len;
-        enum fr_result fr = tombstone ? fr_str(b, "d", true) : put_field_ref(r, b, f, ev, now, true);
+        enum fr_result fr =
+            tombstone ? fr_str(b, "d", true) : put_field_ref(r, b, f, ev, now, true);
         if (fr == FR_MISSING)
             continue;
         o->hname[o->nheaders] = f->newname;
@@ -2508,30 +2508,39 @@ static int render_heartbeat(const struct render *r, render_emit_fn emit, void *c
     return rc;
 }
 
-#define OPT_STR(n) "{\"type\":\"string\",\"optional\":true,\"field\":\"" n "\"}"
-#define REQ_STR(n) "{\"type\":\"string\",\"optional\":false,\"field\":\"" n "\"}"
-#define OPT_I32(n) "{\"type\":\"int32\",\"optional\":true,\"field\":\"" n "\"}"
-#define REQ_I32(n) "{\"type\":\"int32\",\"optional\":false,\"field\":\"" n "\"}"
+#define OPT_STR(n)  "{\"type\":\"string\",\"optional\":true,\"field\":\"" n "\"}"
+#define REQ_STR(n)  "{\"type\":\"string\",\"optional\":false,\"field\":\"" n "\"}"
+#define OPT_I32(n)  "{\"type\":\"int32\",\"optional\":true,\"field\":\"" n "\"}"
+#define REQ_I32(n)  "{\"type\":\"int32\",\"optional\":false,\"field\":\"" n "\"}"
 #define OPT_BOOL(n) "{\"type\":\"boolean\",\"optional\":true,\"field\":\"" n "\"}"
 
 /* SchemaFactory.schemaHistoryChangeSchema: the element of tableChanges. */
-static const char change_schema[] =
-    "{\"type\":\"struct\",\"fields\":[" REQ_STR("type") "," REQ_STR("id") ","
-    "{\"type\":\"struct\",\"fields\":[" OPT_STR("defaultCharsetName") ","
-    "{\"type\":\"array\",\"items\":{\"type\":\"string\",\"optional\":false},\"optional\":true,"
-    "\"field\":\"primaryKeyColumnNames\"},"
-    "{\"type\":\"array\",\"items\":{\"type\":\"struct\",\"fields\":[" REQ_STR("name") ","
-    REQ_I32("jdbcType") "," OPT_I32("nativeType") "," REQ_STR("typeName") ","
-    OPT_STR("typeExpression") "," OPT_STR("charsetName") "," OPT_I32("length") ","
-    OPT_I32("scale") "," REQ_I32("position") "," OPT_BOOL("optional") ","
-    OPT_BOOL("autoIncremented") "," OPT_BOOL("generated") "," OPT_STR("comment") ","
-    OPT_STR("defaultValueExpression") ","
-    "{\"type\":\"array\",\"items\":{\"type\":\"string\",\"optional\":false},\"optional\":true,"
-    "\"field\":\"enumValues\"}],\"optional\":false,"
-    "\"name\":\"io.debezium.connector.schema.Column\",\"version\":1},\"optional\":false,"
-    "\"field\":\"columns\"}," OPT_STR("comment") "],\"optional\":true,"
-    "\"name\":\"io.debezium.connector.schema.Table\",\"version\":1,\"field\":\"table\"}],"
-    "\"optional\":false,\"name\":\"io.debezium.connector.schema.Change\",\"version\":1}";
+static const char
+    change_schema[] =
+        "{\"type\":\"struct\",\"fields\":[" REQ_STR(
+            "type") "," REQ_STR("id") ","
+                                      "{\"type\":\"struct\",\"fields\":[" OPT_STR(
+                                          "defaultCharsetName") ","
+                                                                "{\"type\":\"array\",\"items\":{"
+                                                                "\"type\":\"string\",\"optional\":"
+                                                                "false},\"optional\":true,"
+                                                                "\"field\":"
+                                                                "\"primaryKeyColumnNames\"},"
+                                                                "{\"type\":\"array\",\"items\":{"
+                                                                "\"type\":\"struct\",\"fields\":"
+                                                                "[" REQ_STR("name") "," REQ_I32("jd"
+                                                                                                "bc"
+                                                                                                "Ty"
+                                                                                                "p"
+                                                                                                "e") "," OPT_I32("nativeType") "," REQ_STR("typeName") "," OPT_STR("typeExpression") "," OPT_STR("charsetName") "," OPT_I32("length") "," OPT_I32(
+                                                                    "scale") "," REQ_I32("position") "," OPT_BOOL("optional") "," OPT_BOOL("autoIncremented") "," OPT_BOOL("generated") "," OPT_STR("comment") "," OPT_STR("defaultValueExpression") ","
+                                                                                                                                                                                                                                                     "{\"type\":\"array\",\"items\":{\"type\":\"string\",\"optional\":false},\"optional\":true,"
+                                                                                                                                                                                                                                                     "\"field\":\"enumValues\"}],\"optional\":false,"
+                                                                                                                                                                                                                                                     "\"name\":\"io.debezium.connector.schema.Column\",\"version\":1},\"optional\":false,"
+                                                                                                                                                                                                                                                     "\"field\":\"columns\"}," OPT_STR(
+                                                                                                                                                                                                                                                         "comment") "],\"optional\":true,"
+                                                                                                                                                                                                                                                                    "\"name\":\"io.debezium.connector.schema.Table\",\"version\":1,\"field\":\"table\"}],"
+                                                                                                                                                                                                                                                                    "\"optional\":false,\"name\":\"io.debezium.connector.schema.Change\",\"version\":1}";
 
 /*
  * The schema change record of a MySQL/MariaDB DDL statement. tableChanges is always empty:
@@ -2555,9 +2564,10 @@ static int render_ddl(const struct render *r, const struct event *ev, render_emi
     mark(&b, &o.key);
     if (r->key_schemas)
         buf_printf(&b,
-                   "{\"schema\":{\"type\":\"struct\",\"fields\":[" REQ_STR("databaseName")
-                   "],\"optional\":false,\"name\":\"io.debezium.connector.%s.SchemaChangeKey\","
-                   "\"version\":1},\"payload\":",
+                   "{\"schema\":{\"type\":\"struct\",\"fields\":[" REQ_STR(
+                       "databaseName") "],\"optional\":false,\"name\":\"io.debezium.connector.%s."
+                                       "SchemaChangeKey\","
+                                       "\"version\":1},\"payload\":",
                    conn);
     PUT_LIT(&b, "{\"databaseName\":");
     buf_json_str(&b, db, strlen(db));
@@ -2570,9 +2580,11 @@ static int render_ddl(const struct render *r, const struct event *ev, render_emi
     if (r->value_schemas) {
         PUT_LIT(&b, "{\"schema\":{\"type\":\"struct\",\"fields\":[");
         put_source_schema(&b, ev->source.connector);
-        buf_puts(&b, ",{\"type\":\"int64\",\"optional\":false,\"field\":\"ts_ms\"},"
-                     OPT_STR("databaseName") "," OPT_STR("schemaName") "," OPT_STR("ddl")
-                     ",{\"type\":\"array\",\"items\":");
+        buf_puts(
+            &b,
+            ",{\"type\":\"int64\",\"optional\":false,\"field\":\"ts_ms\"}," OPT_STR(
+                "databaseName") "," OPT_STR("schemaName") "," OPT_STR("ddl") ",{\"type\":\"array\","
+                                                                             "\"items\":");
         buf_puts(&b, change_schema);
         buf_printf(&b,
                    ",\"optional\":false,\"field\":\"tableChanges\"}],\"optional\":false,"

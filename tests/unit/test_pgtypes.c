@@ -210,9 +210,9 @@ static void test_arrays(void)
     CHECK_INT(dec_text(VALUE_ARRAY, "{}", &v), 0);
     CHECK_INT(v.v.array.n, 0);
     struct error err;
-    CHECK_INT(pgtype_decode(VALUE_ARRAY, VALUE_DATE, "[0:1]={2024-02-29,infinity}", 27, &arena,
-                            &v, &err),
-              0);
+    CHECK_INT(
+        pgtype_decode(VALUE_ARRAY, VALUE_DATE, "[0:1]={2024-02-29,infinity}", 27, &arena, &v, &err),
+        0);
     CHECK(v.v.array.n == 2 && v.v.array.elems[0].v.i == 19782);
     CHECK(pgtype_decode(VALUE_ARRAY, VALUE_INT, "{{1,2},{3,4}}", 13, &arena, &v, &err) < 0);
     CHECK(strstr(err.msg, "multi-dimensional") != NULL);

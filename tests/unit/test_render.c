@@ -19,9 +19,9 @@
 
 /* ---- building events ------------------------------------------------------------------ */
 
-#define V_NULL ((struct value){.kind = VALUE_NULL})
-#define V_INT(x) ((struct value){.kind = VALUE_INT, .v.i = (x)})
-#define V_STR(x) ((struct value){.kind = VALUE_STRING, .v.s = {.p = (x), .len = strlen(x)}})
+#define V_NULL       ((struct value){.kind = VALUE_NULL})
+#define V_INT(x)     ((struct value){.kind = VALUE_INT, .v.i = (x)})
+#define V_STR(x)     ((struct value){.kind = VALUE_STRING, .v.s = {.p = (x), .len = strlen(x)}})
 #define V_KIND(k, x) ((struct value){.kind = (k), .v.s = {.p = (x), .len = strlen(x)}})
 #define V_TIME(k, x) ((struct value){.kind = (k), .v.i = (x)})
 
@@ -207,8 +207,8 @@ static void check_golden(const char *name, const char *got)
             i++;
         size_t from = i > 60 ? i - 60 : 0;
         unit_fail(__FILE__, __LINE__,
-                  "%s differs at byte %zu\n      got:  ...%.160s\n      want: ...%.160s", name,
-                  i, got + from, want + from);
+                  "%s differs at byte %zu\n      got:  ...%.160s\n      want: ...%.160s", name, i,
+                  got + from, want + from);
     }
     free(want);
 }
@@ -380,15 +380,21 @@ static void test_pg_customers_update_real(void)
  * delete.handling.mode=rewrite), for a snapshot row. */
 static void test_unwrap_issue_example(void)
 {
-    static const char *const kv[] = {
-        "topic.prefix", "mysql-cdc",
-        "value.converter.schemas.enable", "false",
-        "key.converter.schemas.enable", "false",
-        "transforms", "unwrap",
-        "transforms.unwrap.type", "io.debezium.transforms.ExtractNewRecordState",
-        "transforms.unwrap.add.fields", "op,table",
-        "transforms.unwrap.delete.handling.mode", "rewrite",
-        NULL};
+    static const char *const kv[] = {"topic.prefix",
+                                     "mysql-cdc",
+                                     "value.converter.schemas.enable",
+                                     "false",
+                                     "key.converter.schemas.enable",
+                                     "false",
+                                     "transforms",
+                                     "unwrap",
+                                     "transforms.unwrap.type",
+                                     "io.debezium.transforms.ExtractNewRecordState",
+                                     "transforms.unwrap.add.fields",
+                                     "op,table",
+                                     "transforms.unwrap.delete.handling.mode",
+                                     "rewrite",
+                                     NULL};
     struct config *cfg = cfg_of(kv);
     struct render *r = render_of(cfg);
     struct schema_table *t = schema_table_new("ecommerce_db", NULL, "users");
@@ -515,8 +521,7 @@ static char *schema_of(const char *const *kv, enum event_connector conn,
     char *value = member_text(o.text, "value");
     json_t *j = value ? json_loads(value, 0, NULL) : NULL;
     json_t *f = json_array_get(
-        json_object_get(json_array_get(json_object_get(json_object_get(j, "schema"), "fields"),
-                                       1),
+        json_object_get(json_array_get(json_object_get(json_object_get(j, "schema"), "fields"), 1),
                         "fields"),
         col);
     if (f)
@@ -537,14 +542,14 @@ static struct schema_table *one_col(const char *type, enum value_kind kind)
 #define CHECK_AFTER(kv, conn, t, v, want)                                                          \
     do {                                                                                           \
         struct value row_[1] = {v};                                                                \
-        char *text_ = after_of(kv, conn, t, row_);                                                  \
+        char *text_ = after_of(kv, conn, t, row_);                                                 \
         CHECK_STR(text_, want);                                                                    \
         free(text_);                                                                               \
     } while (0)
 
 #define CHECK_SCHEMA(kv, conn, t, want)                                                            \
     do {                                                                                           \
-        char *text_ = schema_of(kv, conn, t, 0);                                                    \
+        char *text_ = schema_of(kv, conn, t, 0);                                                   \
         CHECK_STR(text_, want);                                                                    \
         free(text_);                                                                               \
     } while (0)
@@ -614,11 +619,12 @@ static void test_bigint_unsigned(void)
     schema_table_free(t);
 }
 
-#define ZEROS5      "00000"
-#define ZEROS(n)    ZEROS_##n
-#define ZEROS_25    ZEROS5 ZEROS5 ZEROS5 ZEROS5 ZEROS5
-#define ZEROS_195   ZEROS_25 ZEROS_25 ZEROS_25 ZEROS_25 ZEROS_25 ZEROS_25 ZEROS_25 ZEROS5 ZEROS5 ZEROS5 ZEROS5
-#define ZEROS_295   ZEROS_195 ZEROS_25 ZEROS_25 ZEROS_25 ZEROS_25
+#define ZEROS5   "00000"
+#define ZEROS(n) ZEROS_##n
+#define ZEROS_25 ZEROS5 ZEROS5 ZEROS5 ZEROS5 ZEROS5
+#define ZEROS_195                                                                                  \
+    ZEROS_25 ZEROS_25 ZEROS_25 ZEROS_25 ZEROS_25 ZEROS_25 ZEROS_25 ZEROS5 ZEROS5 ZEROS5 ZEROS5
+#define ZEROS_295 ZEROS_195 ZEROS_25 ZEROS_25 ZEROS_25 ZEROS_25
 
 static void test_decimals(void)
 {
@@ -661,13 +667,17 @@ static void test_decimals(void)
     t->cols[0].precision = 200;
     t->cols[0].scale = 0;
     CHECK_AFTER(NULL, EVENT_POSTGRESQL, t, V_KIND(VALUE_DECIMAL, "1" ZEROS(195) "0007"),
-                "{\"c\":\"IXHBWVidXRW9octVmeETkkAgMXXFOgPrPbE1L+oOwcyV9wE9oVO6NA/aYw3FOQrHuYJB83QLuUXFFoAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAc=\"}");
+                "{\"c\":\"IXHBWVidXRW9octVmeETkkAgMXXFOgPrPbE1L+oOwcyV9wE9oVO6NA/"
+                "aYw3FOQrHuYJB83QLuUXFFoAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAc=\"}");
     CHECK_AFTER(dbl, EVENT_POSTGRESQL, t, V_KIND(VALUE_DECIMAL, "1" ZEROS(195) "0007"),
                 "{\"c\":1.0E199}");
     schema_table_free(t);
     t = one_col("numeric", VALUE_DECIMAL);
-    CHECK_AFTER(NULL, EVENT_POSTGRESQL, t, V_KIND(VALUE_DECIMAL, "-1" ZEROS(295) "00.03"),
-                "{\"c\":{\"scale\":2,\"value\":\"/ZxgWMzBCgkJ/xyrjR2iHY74kqZLzX0v0qfQaMURUK20XuzyLRB4uX/xCdayDrjEITtr4HWhu+ccwmrr6yuf2mc6yMCOkzg8dNYHrftU7flP3RKyRIEdF/////////////////////////////////////////////////0=\"}}");
+    CHECK_AFTER(
+        NULL, EVENT_POSTGRESQL, t, V_KIND(VALUE_DECIMAL, "-1" ZEROS(295) "00.03"),
+        "{\"c\":{\"scale\":2,\"value\":\"/ZxgWMzBCgkJ/xyrjR2iHY74kqZLzX0v0qfQaMURUK20XuzyLRB4uX/"
+        "xCdayDrjEITtr4HWhu+ccwmrr6yuf2mc6yMCOkzg8dNYHrftU7flP3RKyRIEdF////////////////////////////"
+        "/////////////////////0=\"}}");
     schema_table_free(t);
 
     /* PostgreSQL numeric without a declared scale */
@@ -930,8 +940,7 @@ static void test_unchanged_and_absent(void)
     struct value absent = {.kind = VALUE_ABSENT};
     static const char *const ph[] = {"unavailable.value.placeholder", "__gone", NULL};
     struct schema_table *t = one_col("text", VALUE_STRING);
-    CHECK_AFTER(NULL, EVENT_POSTGRESQL, t, unchanged,
-                "{\"c\":\"__debezium_unavailable_value\"}");
+    CHECK_AFTER(NULL, EVENT_POSTGRESQL, t, unchanged, "{\"c\":\"__debezium_unavailable_value\"}");
     CHECK_AFTER(ph, EVENT_POSTGRESQL, t, unchanged, "{\"c\":\"__gone\"}");
     CHECK_AFTER(NULL, EVENT_MYSQL, t, absent, "{\"c\":null}");
     schema_table_free(t);
@@ -941,8 +950,7 @@ static void test_unchanged_and_absent(void)
     schema_table_free(t);
     t = one_col("_text", VALUE_ARRAY);
     t->cols[0].elem_kind = VALUE_STRING;
-    CHECK_AFTER(NULL, EVENT_POSTGRESQL, t, unchanged,
-                "{\"c\":[\"__debezium_unavailable_value\"]}");
+    CHECK_AFTER(NULL, EVENT_POSTGRESQL, t, unchanged, "{\"c\":[\"__debezium_unavailable_value\"]}");
     schema_table_free(t);
     t = one_col("int4", VALUE_INT);
     t->cols[0].int_bits = 32;
@@ -1136,8 +1144,7 @@ static void test_heartbeat_and_ddl(void)
     one_free(&o);
     one_render(&o, NULL, true, &ddl);
     CHECK(o.text && strstr(o.text, "\"name\":\"io.debezium.connector.mariadb.SchemaChangeKey\""));
-    CHECK(o.text &&
-          strstr(o.text, "\"name\":\"io.debezium.connector.mariadb.SchemaChangeValue\""));
+    CHECK(o.text && strstr(o.text, "\"name\":\"io.debezium.connector.mariadb.SchemaChangeValue\""));
     json_t *parsed = o.text ? json_loads(o.text, 0, NULL) : NULL;
     CHECK(parsed != NULL);
     json_decref(parsed);
@@ -1150,8 +1157,8 @@ static void test_heartbeat_and_ddl(void)
 
 /* ---- ExtractNewRecordState ------------------------------------------------------------ */
 
-#define UNWRAP "transforms", "unwrap", "transforms.unwrap.type", \
-               "io.debezium.transforms.ExtractNewRecordState"
+#define UNWRAP                                                                                     \
+    "transforms", "unwrap", "transforms.unwrap.type", "io.debezium.transforms.ExtractNewRecordState"
 
 static char *unwrap_delete(const char *const *kv, int *count)
 {
@@ -1202,14 +1209,15 @@ static void test_unwrap_delete_modes(void)
     CHECK_STR(got, "{\"topic\":\"p.db.t\",\"key\":{\"id\":7},\"tombstone\":true}\n");
     free(got);
     /* the options of Debezium 2.x */
-    static const char *const legacy[] = {UNWRAP, "transforms.unwrap.drop.tombstones", "false",
-                                         "transforms.unwrap.delete.handling.mode", "none", NULL};
+    static const char *const legacy[] = {UNWRAP,  "transforms.unwrap.drop.tombstones",
+                                         "false", "transforms.unwrap.delete.handling.mode",
+                                         "none",  NULL};
     got = unwrap_delete(legacy, &n);
     CHECK_STR(got, "{\"topic\":\"p.db.t\",\"key\":{\"id\":7},\"value\":null}\n"
                    "{\"topic\":\"p.db.t\",\"key\":{\"id\":7},\"tombstone\":true}\n");
     free(got);
-    static const char *const legacy_drop[] = {UNWRAP, "transforms.unwrap.drop.tombstones",
-                                              "true", NULL};
+    static const char *const legacy_drop[] = {UNWRAP, "transforms.unwrap.drop.tombstones", "true",
+                                              NULL};
     got = unwrap_delete(legacy_drop, &n);
     CHECK_INT(n, 0);
     free(got);
@@ -1348,7 +1356,8 @@ static const struct unit_case cases[] = {
     {"keys: schema, message.key.columns, keyless tables", test_keys},
     {"tombstones.on.delete and skipped.operations", test_tombstones_and_skips},
     {"postgresql source block", test_pg_source},
-    {"source.query only with include.query; no transaction metadata", test_query_needs_include_query},
+    {"source.query only with include.query; no transaction metadata",
+     test_query_needs_include_query},
     {"heartbeat and schema change records", test_heartbeat_and_ddl},
     {"unwrap delete modes, new and legacy", test_unwrap_delete_modes},
     {"unwrap add.fields, add.headers, flat schema", test_unwrap_fields_headers_schema},
