@@ -304,7 +304,38 @@ static void test_corrupt(void)
     /* a column count far beyond the bytes present */
     static const unsigned char many[] = {'I', 0, 0, 0x40, 0x0d, 'N', 0xff, 0xff, 'n'};
     CHECK(pgout_parse(many, sizeof many, &m, &err) < 0);
+    /* a column claiming 2^31 bytes */
+    static const unsigned char huge[] = {'I', 0, 0, 0x40, 0x0d, 'N', 0, 1, 't', 0x80, 0, 0, 0, 'x'};
+    CHECK(pgout_parse(huge, sizeof huge, &m, &err) < 0);
+    /* 2^32-1 relations to truncate in 4 bytes */
+    static const unsigned char trunc[] = {'T', 0xff, 0xff, 0xff, 0xff, 0, 0, 0, 0x40, 0x0d};
+    CHECK(pgout_parse(trunc, sizeof trunc, &m, &err) < 0);
+    /* a relation declaring 65535 columns and carrying none */
+    static const unsigned char rel[] = {'R', 0, 0, 0x40, 0x0d, 's', 0, 't', 0, 'd', 0xff, 0xff};
+    CHECK(pgout_parse(rel, sizeof rel, &m, &err) < 0);
     pgout_msg_cleanup(&m);
+}
+
+/* The widest relation the protocol can describe (65535 columns) parses whole. */
+static void test_widest_relation(void)
+{
+    size_t ncols = 65535, len = 12 + ncols * 11;
+    unsigned char *buf = malloc(len);
+    unsigned char head[] = {'R', 0, 0, 0x40, 0x0d, 's', 0, 't', 0, 'd', 0xff, 0xff};
+    memcpy(buf, head, sizeof head);
+    for (size_t i = 0; i < ncols; i++) {
+        unsigned char col[] = {0, 'c', 0, 0, 0, 0, 23, 0xff, 0xff, 0xff, 0xff};
+        memcpy(buf + 12 + i * 11, col, sizeof col);
+    }
+    struct pgout_msg m;
+    struct error err;
+    pgout_msg_init(&m);
+    CHECK_INT(pgout_parse(buf, len, &m, &err), 0);
+    CHECK_INT(m.u.relation.ncols, 65535);
+    CHECK(m.relcols[65534].type_oid == 23 && m.relcols[65534].typmod == -1);
+    CHECK(pgout_parse(buf, len - 1, &m, &err) < 0);
+    pgout_msg_cleanup(&m);
+    free(buf);
 }
 
 /* The fuzz corpus replays cleanly (the fuzz target's own check, under ASan). */
@@ -378,6 +409,7 @@ int main(int argc, char **argv)
         {"corrupt bytes never crash", test_corrupt},
         {"fuzz corpus replays", test_corpus},
         {"lsn text form", test_lsn},
+        {"65535 columns", test_widest_relation},
         {NULL, NULL},
     };
     int rc = unit_main("pgoutput", cases, argc, argv);
