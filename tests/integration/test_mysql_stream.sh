@@ -120,7 +120,38 @@ PY
 )" "$(cat "$TMP_ROOT/$flavour.ids")"
 }
 
+# purged: the saved position's binlog is gone: a clear error, then a new snapshot when asked.
+purged() {
+    local out="$TMP_ROOT/mariadb.jsonl" cfg="$TMP_ROOT/mariadb.json"
+    mariadb_q "INSERT INTO s.t (id) VALUES (38)"
+    # MariaDB keeps a binlog until its binlog checkpoint has passed: rotate until the saved
+    # position's file can go.
+    local last saved
+    saved=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["position"]["file"])' \
+        "$TMP_ROOT/mariadb.state")
+    for _ in 1 2 3 4 5 6 7 8 9 10; do
+        mariadb_q "FLUSH BINARY LOGS"
+        last=$(mariadb_q "SHOW MASTER STATUS" | cut -f1)
+        mariadb_q "PURGE BINARY LOGS TO '$last'"
+        mariadb_q "SHOW BINARY LOGS" | grep -q "^$saved" || break
+        sleep 0.5
+    done
+    check "the saved position's binlog is purged" bash -c "! mariadb --no-defaults -h 127.0.0.1 \
+        -P $MARIADB_PORT -u root -N -e 'SHOW BINARY LOGS' | grep -q '^$saved'"
+    timeout 60 "$DBTAIL" run -c "$cfg" >"$TMP_ROOT/purged.log" 2>&1
+    local rc=$?
+    check "a purged position stops dbtail" test "$rc" -ne 0 -a "$rc" -ne 124
+    check "the error names the position and the way out" \
+        grep -q "is no longer on the server.*snapshot.mode=when_needed" "$TMP_ROOT/purged.log"
+    sed -i 's/"heartbeat.interval.ms"/"snapshot.mode": "when_needed", "heartbeat.interval.ms"/' "$cfg"
+    start_dbtail mariadb-when-needed run -c "$cfg"
+    check "snapshot.mode=when_needed takes a new snapshot" \
+        wait_for 60 grep -q '"after":{"id":38[,}].*"op":"r"' "$out"
+    check "dbtail stops cleanly after it" stop_dbtail
+}
+
 start_mariadb || { not_ok "mariadb starts"; exit 1; }
 run_flavour mariadb "$MARIADB_PORT" mariadb_q
+purged
 start_mysql56 || { not_ok "mysql 5.6 starts"; exit 1; }
 run_flavour mysql56 "$MYSQL56_PORT" mysql56_q

@@ -102,8 +102,10 @@ start_mariadb() {
     MARIADB_PORT=$(free_port)
     MARIADB_DATA="$TMP_ROOT/mariadb"
     mkdir -p "$MARIADB_DATA"
+    # Temp files in the test's own directory: /tmp is shared with other tests.
     mariadb-install-db --no-defaults --user=root --datadir="$MARIADB_DATA/data" \
-        --auth-root-authentication-method=normal --skip-test-db >"$TMP_ROOT/mariadb-install.log" 2>&1 ||
+        --auth-root-authentication-method=normal --skip-test-db --tmpdir="$MARIADB_DATA" \
+        >"$TMP_ROOT/mariadb-install.log" 2>&1 ||
         { cat "$TMP_ROOT/mariadb-install.log"; return 1; }
     _mariadb_start
 }
@@ -112,7 +114,8 @@ _mariadb_start() {
         --socket="$MARIADB_DATA/sock" --port="$MARIADB_PORT" --bind-address=127.0.0.1 \
         --server-id=1 --log-bin="$MARIADB_DATA/data/mariadb-bin" --binlog-format=ROW \
         --binlog-row-image=FULL --binlog-row-metadata=FULL --innodb-flush-log-at-trx-commit=2 \
-        --skip-name-resolve --pid-file="$MARIADB_DATA/pid" ${MARIADB_EXTRA_ARGS:-} \
+        --skip-name-resolve --pid-file="$MARIADB_DATA/pid" --tmpdir="$MARIADB_DATA" \
+        ${MARIADB_EXTRA_ARGS:-} \
         >>"$MARIADB_DATA/server.log" 2>&1 &
     MARIADB_PID=$!
     on_exit "kill $MARIADB_PID; wait $MARIADB_PID"
