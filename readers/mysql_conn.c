@@ -78,12 +78,14 @@ int myconn_connect(const struct myconn_params *p, MYSQL **out, struct error *err
         mysql_optionsv(m, MYSQL_OPT_SSL_VERIFY_SERVER_CERT, &no);
         break;
     case MYCONN_SSL_REQUIRED:
+        mysql_ssl_set(m, NULL, NULL, NULL, NULL, NULL);
         mysql_optionsv(m, MYSQL_OPT_SSL_ENFORCE, &yes);
         mysql_optionsv(m, MYSQL_OPT_SSL_VERIFY_SERVER_CERT, &no);
         break;
     case MYCONN_SSL_VERIFY_CA:
     case MYCONN_SSL_VERIFY_IDENTITY:
         /* Connector/C verifies the chain and the host name together. */
+        mysql_ssl_set(m, NULL, NULL, NULL, NULL, NULL);
         mysql_optionsv(m, MYSQL_OPT_SSL_ENFORCE, &yes);
         mysql_optionsv(m, MYSQL_OPT_SSL_VERIFY_SERVER_CERT, &yes);
         break;
@@ -92,6 +94,15 @@ int myconn_connect(const struct myconn_params *p, MYSQL **out, struct error *err
         char what[300];
         snprintf(what, sizeof what, "connecting to %s:%u as %s", p->host, p->port, p->user);
         myconn_error(m, what, err);
+        mysql_close(m);
+        return -1;
+    }
+    /* Connector/C 3.3 connects in clear text when the server offers no TLS, even when told
+     * to enforce it: check what was negotiated. */
+    if (p->ssl >= MYCONN_SSL_REQUIRED && mysql_get_ssl_cipher(m) == NULL) {
+        error_set(err, "database.ssl.mode requires TLS but %s:%u offers none: configure TLS on "
+                       "the server or lower database.ssl.mode",
+                  p->host, p->port);
         mysql_close(m);
         return -1;
     }

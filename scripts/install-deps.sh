@@ -11,7 +11,7 @@ packages=(
     mariadb-server mariadb-client
     clang libclang-rt-14-dev
     python3 python3-confluent-kafka python3-prometheus-client
-    kcat curl procps psmisc npm
+    kcat curl procps psmisc npm openssl
     groff-base man-db time
 )
 
