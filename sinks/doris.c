@@ -128,6 +128,8 @@ struct doris_sink {
     struct txn_list restored; /* named by the state file we started from */
     bool reported;            /* checkpoint() gave `flushed` out: commit it */
     unsigned salt_counter;
+    /* No table's oldest row is due before this (monotonic ms); it may be early, never late. */
+    int64_t next_due_ms;
 };
 
 /* ---- small helpers ----------------------------------------------------------------------- */
@@ -1311,8 +1313,11 @@ static int append_row(struct doris_sink *s, struct dtable *t, const struct event
         g->first = ev->order;
     if (ev->order > g->last)
         g->last = ev->order;
-    if (t->rows == 0)
+    if (t->rows == 0) {
         t->oldest_ms = now_ms();
+        if (t->oldest_ms + s->interval_ms < s->next_due_ms)
+            s->next_due_ms = t->oldest_ms + s->interval_ms;
+    }
     t->rows++;
     t->bytes += added;
     s->total_bytes += added;
@@ -1425,10 +1430,17 @@ static int due_loads(struct doris_sink *s, struct error *err)
     if (settle(s, err) < 0)
         return -1;
     int64_t now = now_ms();
+    if (now < s->next_due_ms)
+        return 0;
+    s->next_due_ms = INT64_MAX;
     for (size_t i = 0; i < s->ntables; i++) {
         struct dtable *t = s->tables[i];
-        if (t->rows > 0 && now - t->oldest_ms >= s->interval_ms && load_table(s, t, err) < 0)
+        if (t->rows > 0 && now - t->oldest_ms >= s->interval_ms && load_table(s, t, err) < 0) {
+            s->next_due_ms = now;
             return -1;
+        }
+        if (t->rows > 0 && t->oldest_ms + s->interval_ms < s->next_due_ms)
+            s->next_due_ms = t->oldest_ms + s->interval_ms;
     }
     return 0;
 }
@@ -1736,6 +1748,7 @@ int sink_doris_new(const struct config *cfg, const struct render *rd, const json
     (void)rd;
     struct doris_sink *s = mem_calloc(1, sizeof *s);
     s->base.ops = &doris_ops;
+    s->next_due_ms = INT64_MAX;
     if (configure(s, cfg, err) < 0 || restore(s, saved, err) < 0) {
         doris_free(&s->base);
         return -1;

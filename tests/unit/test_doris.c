@@ -633,6 +633,28 @@ static void test_keyless_two_phase(void)
     config_free(cfg);
 }
 
+static void test_two_phase_everywhere(void)
+{
+    emu_reset();
+    struct config *cfg = base_config();
+    config_set(cfg, "sink.doris.two.phase.commit", "true");
+    struct schema_table *t = orders(true);
+    struct sink *sk = new_sink(cfg, NULL);
+    create_row(sk, t, 1, "a", 1, NULL, 10);
+    CHECK_INT(flush_ok(sk), 0);
+    CHECK_STR(last_load_header("two_phase_commit"), "true");
+    CHECK_QUERY("SELECT COUNT(*) FROM orders", "[[0]]");
+    json_t *cp = sk->ops->checkpoint(sk);
+    CHECK(cp != NULL);
+    struct error err;
+    CHECK_INT(sk->ops->commit(sk, &(struct event){.op = EVENT_COMMIT}, &err), 0);
+    CHECK_QUERY("SELECT id FROM orders", "[[1]]");
+    json_decref(cp);
+    sk->ops->free(sk);
+    schema_table_free(t);
+    config_free(cfg);
+}
+
 static void test_precommitted_label_reloaded(void)
 {
     emu_reset();
@@ -834,6 +856,7 @@ int main(int argc, char **argv)
         {"rejected rows stop with the rows in the message", test_rejected_rows},
         {"wrong password and check()", test_wrong_password},
         {"keyless table: two-phase commit and restart", test_keyless_two_phase},
+        {"sink.doris.two.phase.commit=true: keyed tables too", test_two_phase_everywhere},
         {"a pre-committed label left by a crash is loaded again", test_precommitted_label_reloaded},
         {"truncate", test_truncate},
         {"batch limits and flush interval", test_batch_limits},
