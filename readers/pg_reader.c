@@ -89,6 +89,9 @@ struct pg_rel {
     char **key_types; /* owned: their format_type() and the column's own collation */
     size_t nkey;
     int *key_cols; /* owned: table column of each of them */
+    /* A partitioned table published through its root: its rows live in the partitions, so the
+     * snapshot reads it without ONLY (set by rel_load, for the snapshot). */
+    bool partitioned;
 };
 
 enum pg_phase { PHASE_SNAPSHOT, PHASE_STREAM, PHASE_DONE };
@@ -666,7 +669,8 @@ static int rel_load(struct pg_reader *r, uint32_t relid, struct pg_rel **out, st
     snprintf(soid, sizeof soid, "%u", relid);
     const char *params[] = {soid};
     PGresult *res = run_params(r->sql,
-                               "SELECT n.nspname, c.relname, a.attname, a.atttypid, a.atttypmod "
+                               "SELECT n.nspname, c.relname, a.attname, a.atttypid, a.atttypmod, "
+                               "c.relkind "
                                "FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
                                "JOIN pg_attribute a ON a.attrelid = c.oid "
                                "WHERE c.oid = $1 AND a.attnum > 0 AND NOT a.attisdropped "
@@ -689,6 +693,8 @@ static int rel_load(struct pg_reader *r, uint32_t relid, struct pg_rel **out, st
     }
     int rc = rel_build(r, relid, PQgetvalue(res, 0, 0), PQgetvalue(res, 0, 1), (size_t)n, names,
                        oids, mods, out, err);
+    if (rc == 0)
+        (*out)->partitioned = PQgetvalue(res, 0, 5)[0] == 'p';
     free(names);
     free(oids);
     free(mods);
@@ -1120,7 +1126,7 @@ static int chunk_start(struct pg_reader *r, struct pg_rel *rel, struct error *er
         free(q);
     }
     char *s = quote_ident(r->sql, t->schema), *n = quote_ident(r->sql, t->name);
-    buf_printf(&sql, " FROM ONLY %s.%s", s, n);
+    buf_printf(&sql, " FROM %s%s.%s", rel->partitioned ? "" : "ONLY ", s, n);
     free(s);
     free(n);
     if (rel->nkey) {
