@@ -305,6 +305,70 @@ static enum query_kind classify(const char *sql, size_t len)
     return Q_OTHER;
 }
 
+/* Reads an identifier (plain or `quoted`) into out; false when there is none. */
+static bool ident(const char **pp, const char *end, struct buf *out)
+{
+    const char *p = skip_space(*pp, end);
+    buf_reset(out);
+    if (p < end && *p == '`') {
+        p++;
+        while (p < end) {
+            if (*p == '`' && p + 1 < end && p[1] == '`') {
+                buf_putc(out, '`');
+                p += 2;
+            } else if (*p == '`') {
+                p++;
+                break;
+            } else {
+                buf_putc(out, *p++);
+            }
+        }
+    } else {
+        while (p < end && (isalnum((unsigned char)*p) || *p == '_' || *p == '$' ||
+                           (unsigned char)*p >= 0x80))
+            buf_putc(out, *p++);
+    }
+    *pp = p;
+    return out->len > 0;
+}
+
+/* The database a schema statement is about when it runs without a default one: the name of
+ * CREATE/DROP/ALTER DATABASE, else the qualifier of the first table named after TABLE (or ON,
+ * for indexes). Empty when the statement names none. */
+static void ddl_database(const char *sql, size_t len, struct buf *out)
+{
+    const char *p = sql, *end = sql + len;
+    struct buf word;
+    buf_init(&word);
+    buf_reset(out);
+    while (p < end) {
+        const char *before = p;
+        if (!ident(&p, end, &word)) {
+            p = skip_space(p, end);
+            if (p == before)
+                p++;
+            continue;
+        }
+        bool database = strcasecmp(word.data, "DATABASE") == 0 ||
+                        strcasecmp(word.data, "SCHEMA") == 0;
+        if (!database && strcasecmp(word.data, "TABLE") != 0 && strcasecmp(word.data, "ON") != 0)
+            continue;
+        if (word_is(&p, end, "IF")) {
+            (void)word_is(&p, end, "NOT");
+            (void)word_is(&p, end, "EXISTS");
+        }
+        if (!ident(&p, end, out))
+            break;
+        if (database)
+            break;
+        const char *q = skip_space(p, end);
+        if (q >= end || *q != '.')
+            buf_reset(out);
+        break;
+    }
+    buf_free(&word);
+}
+
 /* Events ----------------------------------------------------------------------------------- */
 
 static void fill_source(struct binlog_decoder *d, struct event *e, uint32_t timestamp,
@@ -417,7 +481,15 @@ static int on_query(struct binlog_decoder *d, uint8_t type, struct cursor *body,
             return -1;
         d->k++;
         free(d->ddl_db);
-        d->ddl_db = mem_strndup(q.db, q.db_len);
+        if (q.db_len > 0) {
+            d->ddl_db = mem_strndup(q.db, q.db_len);
+        } else {
+            struct buf db;
+            buf_init(&db);
+            ddl_database(q.sql, q.sql_len, &db);
+            d->ddl_db = mem_strndup(db.data ? db.data : "", db.len);
+            buf_free(&db);
+        }
         e->ddl_db = d->ddl_db;
         /* The text must be NUL-terminated and outlive the raw event only until next(). */
         e->ddl = binlog_arena_dup(d->arena, q.sql, q.sql_len);

@@ -723,6 +723,11 @@ static void test_mysql56_types(void)
     CHECK_LINE(&r, "u types.all_types c1=2,c2=-128,c3=-1,");
     CHECK_LINE(&r, " -> c1=20,c2=127,c3=-1,");
     CHECK(r.gtids != NULL && r.out.data && strstr(r.out.data, " | ") != NULL);
+    /* Run without a default database, the DDL names the database it is about. */
+    size_t ddl = 0;
+    for (const char *p = r.out.data; p && (p = strstr(p, "DDL types\n")); p++)
+        ddl++;
+    CHECK_INT(ddl, 3);
     run_free(&r);
 
     /* Completed from information_schema: names, unsigned values, latin1, ENUM/SET labels. */
