@@ -1416,9 +1416,8 @@ static int snapshot_prepare(struct pg_reader *r, const json_t *resume, bool slot
                 lsn_from_json(json_object_get(resume, "snapshot_lsn"), &prev_lsn) == 0) {
                 /* Rows up to last_key were read at the previous snapshot. */
                 range_add(r, cur, json_deep_copy(last), prev_lsn);
-                r->fetched_key = json_deep_copy(last);
-                r->emitted_key = json_deep_copy(last);
-                /* continue that table first */
+                /* Continue that table first, after last_key; a table no longer there (dropped,
+                 * renamed, filtered out) leaves every other table to be read whole. */
                 for (size_t i = 0; i < r->nsnap; i++) {
                     struct pg_rel *rel;
                     if (rel_load(r, r->snap_relids[i], &rel, err) < 0)
@@ -1429,6 +1428,8 @@ static int snapshot_prepare(struct pg_reader *r, const json_t *resume, bool slot
                     bool match = strcmp(fq, cur) == 0;
                     free(fq);
                     if (match) {
+                        r->fetched_key = json_deep_copy(last);
+                        r->emitted_key = json_deep_copy(last);
                         uint32_t id = r->snap_relids[i];
                         memmove(r->snap_relids + 1, r->snap_relids, i * sizeof *r->snap_relids);
                         r->snap_relids[0] = id;
