@@ -54,6 +54,8 @@ start_discard() {
 stat() {
     curl -sS "http://$1/_stats" | python3 -c 'import json,sys; s = json.load(sys.stdin); print('"$2"')'
 }
+# stat_is FE EXPR VALUE: the value of EXPR is VALUE (for wait_for).
+stat_is() { [ "$(stat "$1" "$2")" = "$3" ]; }
 # reset FE [JSON]: clears the endpoint's counts (JSON: {"latency_column": NAME} to measure).
 reset() {
     local body='{}'
@@ -117,7 +119,7 @@ reset "$FE_plain"
 echo "# dbtail run: draining $STREAM_ROWS inserts into the endpoint"
 start=$(bench_now)
 start_dbtail stream2 run -c "$W/stream.json"
-until [ "$(stat "$FE_plain" 's["tables"].get("bench.orders", 0)')" = "$STREAM_ROWS" ]; do
+until stat_is "$FE_plain" 's["tables"].get("bench.orders", 0)' "$STREAM_ROWS"; do
     kill -0 "$DBTAIL_PID" 2>/dev/null || { echo "# dbtail exited"; tail "$TMP_ROOT/stream2.log"; exit 1; }
     sleep 0.2
 done
@@ -137,7 +139,7 @@ for rate in 1000 10000; do
         mysql_in || exit 1
     writer_seconds=$(bench_elapsed "$start")
     next_id=$((next_id + n))
-    wait_for 60 test "$(stat "$FE_plain" 's["latency_ms"]["n"]')" = "$n" ||
+    wait_for 60 stat_is "$FE_plain" 's["latency_ms"]["n"]' "$n" ||
         { echo "# the endpoint got $(stat "$FE_plain" 's["latency_ms"]["n"]') rows, not $n"; exit 1; }
     lat=$(stat "$FE_plain" '"%(p50).0f %(p99).0f %(max).0f" % s["latency_ms"]')
     read -r p50 p99 max <<<"$lat"
