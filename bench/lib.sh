@@ -6,9 +6,11 @@
 # faster; N is dbtail's peak resident set size. A benchmark with a goal says whether it was met;
 # it reports a missed goal, it does not fail on it.
 
-# Scale of the benchmarks: BENCH_ROWS rows (default 200000); BENCH_QUICK=1 divides by 20 for a
-# smoke run of the harness.
+# Scale of the benchmarks: BENCH_ROWS rows (default 200000), times BENCH_SCALE (e.g. 0.5 or 3)
+# when set; BENCH_QUICK=1 divides by 20 for a smoke run of the harness.
 BENCH_ROWS="${BENCH_ROWS:-200000}"
+[ -n "${BENCH_SCALE:-}" ] &&
+    BENCH_ROWS=$(awk -v r="$BENCH_ROWS" -v s="$BENCH_SCALE" 'BEGIN { printf "%d\n", r * s }')
 [ "${BENCH_QUICK:-0}" = 1 ] && BENCH_ROWS=$((BENCH_ROWS / 20))
 
 # Benchmarks measure the release build (make bench builds it), not the sanitized one of the tests.
