@@ -283,7 +283,8 @@ static int start_dump(MYSQL *m, bool mariadb, const struct myconn_dump *d, struc
         const char *file = d->gtids ? "" : d->file;
         uint8_t head[4 + 2 + 4];
         put_u32(head, d->gtids ? 4 : (uint32_t)d->pos);
-        put_u16(head + 4, 0);
+        /* MariaDB's BINLOG_SEND_ANNOTATE_ROWS_EVENT: it drops them otherwise. */
+        put_u16(head + 4, mariadb && d->annotate ? 2 : 0);
         put_u32(head + 6, d->server_id);
         buf_append(&b, head, sizeof head);
         buf_append(&b, file, strlen(file));

@@ -62,6 +62,7 @@ struct myconn_dump {
     const char *file;       /* start here (file/position dumps) */
     uint64_t pos;
     const struct gtid_set *gtids; /* non-NULL: dump by GTID (MySQL set or MariaDB position) */
+    bool annotate;                /* MariaDB: send ANNOTATE_ROWS (the statements' text) */
 };
 
 struct myconn_binlog;

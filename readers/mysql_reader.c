@@ -1356,6 +1356,7 @@ static int stream_open(struct mysql_reader *r, struct error *err)
         .file = r->stream_file,
         .pos = r->stream_pos,
         .gtids = by_gtid ? r->stream_gtids : NULL,
+        .annotate = r->include_query,
     };
     if (myconn_binlog_open(&r->params, &d, &r->bl, err) < 0)
         return -1;

@@ -13,6 +13,7 @@ config() {
 {"name": "stream-$1", "connector.class": "$cls", "database.hostname": "127.0.0.1",
  "database.port": "$2", "database.user": "root", "database.server.id": "5401",
  "topic.prefix": "it", "database.include.list": "s", "heartbeat.interval.ms": "500",
+ "include.query": "true",
  "sink.type": "file", "sink.file.path": "$TMP_ROOT/$1.jsonl",
  "offset.storage.file.filename": "$TMP_ROOT/$1.state",
  "key.converter.schemas.enable": "false", "value.converter.schemas.enable": "false"}
@@ -47,6 +48,8 @@ run_flavour() {
     "$q" "CREATE DATABASE s; CREATE TABLE s.t (id INT PRIMARY KEY, v VARCHAR(20))"
     cfg=$(config "$flavour" "$port")
     start_dbtail "$flavour" run -c "$cfg"
+    check "$flavour: the (empty) snapshot is taken first" \
+        wait_for 60 grep -q "snapshot done" "$TMP_ROOT/$flavour.log"
     inserts "$q" 1 5 v "'a'"
     "$q" "FLUSH BINARY LOGS"
     inserts "$q" 6 10 v "'b'"
@@ -99,6 +102,14 @@ run_flavour() {
         check_eq "$flavour: row 37 without it" "$(row "$out" 37)" '{"extra": 7, "id": 37, "z": "zz"}'
     fi
     check "$flavour: schema change events are written" grep -q '"ddl":"ALTER TABLE s.t ADD COLUMN extra' "$out"
+    if [ "$flavour" = mariadb ]; then
+        # ANNOTATE_ROWS (binlog_annotate_row_events is on by default).
+        check "$flavour: source.query holds the statement" \
+            grep -q '"query":"INSERT INTO s.t (id, v) VALUES (3, '"'"'a'"'"')"' "$out"
+    else
+        # MySQL names the thread in each transaction's BEGIN.
+        check "$flavour: source.thread is the writer's" grep -q '"thread":[0-9]' "$out"
+    fi
     check "$flavour: heartbeats are written" grep -q '"topic":"__debezium-heartbeat.it"' "$out"
     # ALTER TABLE writes no row events: compare the rows' keys, not their new defaults.
     "$q" "SELECT id FROM s.t ORDER BY id" >"$TMP_ROOT/$flavour.ids"
