@@ -9,6 +9,8 @@ keeps the row's commit-to-loaded latency.
 
   doris_discard.py --port 0 --ready-file FILE [--save FILE] [--latency-column NAME]
 
+FILE gets two lines once it listens: its host:port and its process id.
+
 --save appends every body to FILE (to replay the same bytes with curl). GET /_stats answers
 {"loads", "rows", "bytes", "first_start", "last_end", "busy", "tables": {"db.table": rows},
 "latency_ms": {"n", "p50", "p99", "max"}} (times in seconds since the epoch); POST /_reset
@@ -289,7 +291,7 @@ def main():
     reset()
     srv = Server(("127.0.0.1", OPTS.port), Handler)
     with open(OPTS.ready_file + ".tmp", "w") as f:
-        f.write("127.0.0.1:%d\n" % srv.server_port)
+        f.write("127.0.0.1:%d\n%d\n" % (srv.server_port, os.getpid()))
     os.rename(OPTS.ready_file + ".tmp", OPTS.ready_file)
     srv.serve_forever()
 

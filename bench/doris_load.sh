@@ -48,7 +48,9 @@ start_discard() {
     python3 "$HERE/doris_discard.py" --ready-file "$W/$name.ready" "$@" >"$W/$name.log" 2>&1 &
     on_exit "kill $!"
     wait_for 30 test -s "$W/$name.ready" || { cat "$W/$name.log"; exit 1; }
-    printf -v "FE_$name" %s "$(cat "$W/$name.ready")"
+    # Its own process id: python3 may be a wrapper that does not exec.
+    on_exit "kill $(sed -n 2p "$W/$name.ready")"
+    printf -v "FE_$name" %s "$(sed -n 1p "$W/$name.ready")"
 }
 # stat FE EXPR: a value of the endpoint's /_stats (a Python expression over s).
 stat() {
