@@ -20,6 +20,7 @@
 #include "../src/log.h"
 #include "../src/mem.h"
 #include "../src/metrics.h"
+#include "../src/txmeta.h"
 #include "sink.h"
 
 /* Lines are gathered and written in chunks of about this size; only flush() syncs. */
@@ -32,6 +33,7 @@ struct file_sink {
     int fd;
     bool regular;       /* a regular file other than stdout: synced and cut back */
     struct buf pending; /* lines not yet written */
+    struct txmeta *tx;  /* owned: the open source transaction's metadata counters */
     int64_t durable;    /* file length after the last successful flush */
 };
 
@@ -94,16 +96,15 @@ static int file_emit(void *ctx, const struct render_record *rec, struct error *e
 static int file_write(struct sink *sk, const struct event *ev, struct error *err)
 {
     struct file_sink *fs = (struct file_sink *)sk;
-    return render_event(fs->render, ev, file_emit, fs, err);
+    return render_event_tx(fs->render, ev, fs->tx, file_emit, fs, err);
 }
 
-/* Transaction ends need no mark in the file: the pipeline flushes only between transactions. */
+/* Durability needs no mark in the file (the pipeline flushes only between transactions); the
+ * transaction's END record, when metadata is on, is the one line a commit writes. */
 static int file_commit(struct sink *sk, const struct event *ev, struct error *err)
 {
-    (void)sk;
-    (void)ev;
-    (void)err;
-    return 0;
+    struct file_sink *fs = (struct file_sink *)sk;
+    return render_commit(fs->render, ev, fs->tx, file_emit, fs, err);
 }
 
 /* Nothing runs in the background: writes happen in write() and flush(). */
@@ -177,6 +178,7 @@ static void file_free(struct sink *sk)
     if (fs->fd >= 0 && strcmp(fs->path, "-") != 0)
         close(fs->fd);
     buf_free(&fs->pending);
+    txmeta_free(fs->tx);
     free(fs->path);
     free(fs);
 }
@@ -265,6 +267,7 @@ int sink_file_new(const struct config *cfg, const struct render *rd, const json_
     fs->path = mem_strdup(path);
     fs->fd = -1;
     buf_init(&fs->pending);
+    fs->tx = txmeta_new();
 
     if (strcmp(path, "-") == 0) {
         fs->fd = STDOUT_FILENO;

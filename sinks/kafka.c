@@ -1,7 +1,8 @@
 /*
- * kafka: the Kafka sink (see sink.h). It produces render_event's records, the bytes the file
- * sink writes, through librdkafka: one topic per table, the key the primary-key JSON, hashed
- * with murmur2 as the Java client does so that a key lands on the partition Debezium's would.
+ * kafka: the Kafka sink (see sink.h). It produces render_event_tx's and render_commit's records,
+ * the bytes the file sink writes, through librdkafka: one topic per table, the key the
+ * primary-key JSON, hashed with murmur2 as the Java client does so that a key lands on the
+ * partition Debezium's would.
  *
  * Durability is counted, never assumed: each produced message is matched by its delivery
  * report and flush() returns 0 only when all of them succeeded. Without a transactional.id
@@ -27,6 +28,7 @@
 #include "../src/log.h"
 #include "../src/mem.h"
 #include "../src/metrics.h"
+#include "../src/txmeta.h"
 
 #define KAFKA_PREFIX "sink.kafka."
 /* How long check(), metadata look-ups and init_transactions() may wait for the cluster. */
@@ -48,6 +50,7 @@ struct kafka_topic {
 struct kafka_sink {
     struct sink base;
     const struct render *rd;
+    struct txmeta *tx; /* owned: the open source transaction's metadata counters */
     rd_kafka_t *rk;
     char *bootstrap;
 
@@ -814,15 +817,22 @@ static int kafka_write(struct sink *sk, const struct event *ev, struct error *er
     }
     if (ev->op != EVENT_HEARTBEAT && ev->order > ks->order_hi)
         ks->order_hi = ev->order;
-    return render_event(ks->rd, ev, kafka_emit, ks, err);
+    return render_event_tx(ks->rd, ev, ks->tx, kafka_emit, ks, err);
 }
 
 static int kafka_commit(struct sink *sk, const struct event *ev, struct error *err)
 {
     struct kafka_sink *ks = (struct kafka_sink *)sk;
+    if (kafka_failed(ks, err) < 0)
+        return -1;
+    /* The END record joins its transaction's events, in the Kafka transaction write() opened
+     * for them: the pipeline flushes only after this. Replayed events dropped above opened no
+     * source transaction, so they get no END either. */
+    if (render_commit(ks->rd, ev, ks->tx, kafka_emit, ks, err) < 0)
+        return -1;
     if (ks->txn_id == NULL)
-        return kafka_failed(ks, err);
-    if (kafka_failed(ks, err) < 0 || kafka_start(ks, err) < 0)
+        return 0;
+    if (kafka_start(ks, err) < 0)
         return -1;
     if (ev->position) {
         json_decref(ks->last_position);
@@ -921,6 +931,7 @@ static void kafka_free(struct sink *sk)
         rd_kafka_conf_destroy(ks->marker_conf);
     json_decref(ks->last_position);
     json_decref(ks->skip_to);
+    txmeta_free(ks->tx);
     free(ks->bootstrap);
     free(ks->txn_id);
     free(ks->marker_topic);
@@ -944,6 +955,7 @@ int sink_kafka_new(const struct config *cfg, const struct render *rd, const json
     struct kafka_sink *ks = mem_calloc(1, sizeof *ks);
     ks->base.ops = &kafka_ops;
     ks->rd = rd;
+    ks->tx = txmeta_new();
 
     rd_kafka_conf_t *conf = rd_kafka_conf_new();
     if (kafka_read_config(ks, cfg, conf, err) < 0) {

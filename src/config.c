@@ -183,8 +183,11 @@ static const struct key_def keys[] = {
      "Put the statement that made a change in `source.query` (needs "
      "binlog_rows_query_log_events)."},
     {"provide.transaction.metadata", KT_BOOL, FOR_ALL, 0, "false", 0, 0, NULL,
-     "Add the `transaction` block to events and write BEGIN/END records to "
-     "`<prefix>.transaction`."},
+     "Fill the `transaction` block of streamed events (id, total_order, data_collection_order) "
+     "and write a BEGIN and an END record for each source transaction to "
+     "`<prefix>.<topic.transaction>`."},
+    {"topic.transaction", KT_STR, FOR_ALL, 0, "transaction", 0, 0, NULL,
+     "Last part of the transaction metadata topic's name (`<topic.prefix>.<this>`)."},
     {"unavailable.value.placeholder", KT_STR, FOR_ALL, 0, "__debezium_unavailable_value", 0, 0,
      NULL, "Value written for a column the source did not send (unchanged TOASTed values)."},
     {"skipped.operations", KT_LIST, FOR_ALL, 0, "t", 0, 0, NULL,
@@ -275,7 +278,6 @@ static const struct {
      "only pgoutput is supported (decoderbufs/wal2json need server extensions dbtail does not "
      "use)"},
     {"hstore.handling.mode", "json", "only json is supported"},
-    {"provide.transaction.metadata", "false", "transaction metadata is not supported yet"},
 };
 
 static int limit_index(const struct key_def *d)

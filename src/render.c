@@ -32,6 +32,7 @@
 
 #include "buf.h"
 #include "mem.h"
+#include "txmeta.h"
 
 /* The Debezium release whose records dbtail reproduces (source.version). */
 #define RENDER_DEBEZIUM_VERSION "3.2.4.Final"
@@ -168,6 +169,8 @@ struct render {
     size_t nfields;
     struct field_ref *headers;
     size_t nheaders;
+    bool txmeta;    /* provide.transaction.metadata */
+    char *tx_topic; /* <topic.prefix>.<topic.transaction> */
     int64_t (*now_ns)(void *ctx);
     void *now_ctx;
     struct piece src_head[3]; /* by connector: {"version":..,"connector":..,"name":..,"ts_ms": */
@@ -608,14 +611,12 @@ int render_new(const struct config *cfg, struct render **out, struct error *err)
         goto fail;
     if (parse_skipped(r, config_str(cfg, "skipped.operations", "t"), err) < 0)
         goto fail;
-    /* Refused rather than ignored: consumers would wait for data that never comes. */
-    bool txmeta;
-    if (config_bool(cfg, "provide.transaction.metadata", false, &txmeta, err) < 0)
+    if (config_bool(cfg, "provide.transaction.metadata", false, &r->txmeta, err) < 0)
         goto fail;
-    if (txmeta) {
-        error_set(err, "provide.transaction.metadata: transaction metadata is not supported yet");
-        goto fail;
-    }
+    struct buf tt;
+    buf_init(&tt);
+    buf_printf(&tt, "%s.%s", prefix, config_str(cfg, "topic.transaction", "transaction"));
+    r->tx_topic = buf_take(&tt);
     const char *hstore = config_get(cfg, "hstore.handling.mode");
     if (hstore && strcasecmp(hstore, "json") != 0) {
         error_set(err, "hstore.handling.mode: only json is supported");
@@ -699,6 +700,7 @@ void render_free(struct render *r)
     free(r->prefix);
     free(r->heartbeat_prefix);
     free(r->placeholder);
+    free(r->tx_topic);
     overrides_free(r->overrides, r->noverrides);
     field_refs_free(r->fields, r->nfields);
     field_refs_free(r->headers, r->nheaders);
@@ -2144,8 +2146,30 @@ static struct now now_of(const struct render *r)
     return n;
 }
 
+/* The `transaction` block of one change (provide.transaction.metadata); NULL renders null. */
+struct txblock {
+    const char *id;
+    int64_t total_order;
+    int64_t data_collection_order;
+};
+
+static void put_txblock(struct buf *b, const struct txblock *tb)
+{
+    if (tb == NULL) {
+        PUT_LIT(b, "null");
+        return;
+    }
+    PUT_LIT(b, "{\"id\":");
+    buf_json_str(b, tb->id, strlen(tb->id));
+    PUT_LIT(b, ",\"total_order\":");
+    put_i64(b, tb->total_order);
+    PUT_LIT(b, ",\"data_collection_order\":");
+    put_i64(b, tb->data_collection_order);
+    buf_putc(b, '}');
+}
+
 static void put_envelope(const struct render *r, struct buf *b, const struct tcache *c,
-                         const struct event *ev, const struct now *now)
+                         const struct event *ev, const struct txblock *tb, const struct now *now)
 {
     if (r->value_schemas) {
         PUT_LIT(b, "{\"schema\":");
@@ -2158,7 +2182,9 @@ static void put_envelope(const struct render *r, struct buf *b, const struct tca
     put_row(r, b, c, ev->op == EVENT_TRUNCATE ? NULL : ev->after, false);
     PUT_LIT(b, ",\"source\":");
     put_source(r, b, ev, &c->src_db, &c->src_schema, &c->src_table);
-    PUT_LIT(b, ",\"transaction\":null,\"op\":\"");
+    PUT_LIT(b, ",\"transaction\":");
+    put_txblock(b, tb);
+    PUT_LIT(b, ",\"op\":\"");
     buf_puts(b, event_op_code(ev->op));
     PUT_LIT(b, "\",\"ts_ms\":");
     put_i64(b, now->ms);
@@ -2206,7 +2232,7 @@ static enum fr_result fr_opt_int(struct buf *b, bool present, int64_t v, bool ra
  * carries. FR_MISSING when the connector's records have no such field: the SMT leaves it out. */
 static enum fr_result put_field_ref(const struct render *r, struct buf *b,
                                     const struct field_ref *f, const struct event *ev,
-                                    const struct now *now, bool raw)
+                                    const struct txblock *tb, const struct now *now, bool raw)
 {
     const struct event_source *s = &ev->source;
     const char *n = f->field;
@@ -2226,7 +2252,12 @@ static enum fr_result put_field_ref(const struct render *r, struct buf *b,
         if (strcmp(n, "id") != 0 && strcmp(n, "total_order") != 0 &&
             strcmp(n, "data_collection_order") != 0)
             return FR_MISSING;
-        return fr_null(b, raw); /* no transaction metadata: the struct is null */
+        if (tb == NULL)
+            return fr_null(b, raw); /* no transaction metadata: the struct is null */
+        if (strcmp(n, "id") == 0)
+            return fr_str(b, tb->id, raw);
+        return fr_int(b,
+                      strcmp(n, "total_order") == 0 ? tb->total_order : tb->data_collection_order);
     }
     if (strcmp(n, "version") == 0)
         return fr_str(b, RENDER_DEBEZIUM_VERSION, raw);
@@ -2284,7 +2315,8 @@ static enum fr_result put_field_ref(const struct render *r, struct buf *b,
 /* Header values as Connect's SimpleHeaderConverter writes them: strings bare, numbers as
  * text, null as a header without value. */
 static void add_headers(const struct render *r, struct buf *b, struct out_rec *o,
-                        const struct event *ev, const struct now *now, bool tombstone)
+                        const struct event *ev, const struct txblock *tb, const struct now *now,
+                        bool tombstone)
 {
     for (size_t i = 0; i < r->nheaders && o->nheaders < MAX_HEADERS; i++) {
         const struct field_ref *f = &r->headers[i];
@@ -2292,7 +2324,7 @@ static void add_headers(const struct render *r, struct buf *b, struct out_rec *o
             continue;
         size_t start = b->len;
         enum fr_result fr =
-            tombstone ? fr_str(b, "d", true) : put_field_ref(r, b, f, ev, now, true);
+            tombstone ? fr_str(b, "d", true) : put_field_ref(r, b, f, ev, tb, now, true);
         if (fr == FR_MISSING)
             continue;
         o->hname[o->nheaders] = f->newname;
@@ -2352,8 +2384,8 @@ static void put_null_row(const struct render *r, struct buf *b, const struct tca
 
 /* The flat value of ExtractNewRecordState for a row (after, or before of a delete). */
 static void put_flat(const struct render *r, struct buf *b, const struct tcache *c,
-                     struct out_rec *o, const struct event *ev, const struct value *row,
-                     bool deleted, const struct now *now)
+                     struct out_rec *o, const struct event *ev, const struct txblock *tb,
+                     const struct value *row, bool deleted, const struct now *now)
 {
     if (row == NULL) {
         /* InsertField passes a null value through untouched */
@@ -2372,7 +2404,7 @@ static void put_flat(const struct render *r, struct buf *b, const struct tcache 
         buf_putc(b, ',');
         buf_json_str(b, r->fields[i].newname, strlen(r->fields[i].newname));
         buf_putc(b, ':');
-        if (put_field_ref(r, b, &r->fields[i], ev, now, false) == FR_MISSING) {
+        if (put_field_ref(r, b, &r->fields[i], ev, tb, now, false) == FR_MISSING) {
             b->len = start;
             b->data[start] = '\0';
         }
@@ -2385,8 +2417,8 @@ static void put_flat(const struct render *r, struct buf *b, const struct tcache 
     close_mark(b, o->value, &o->value_len);
 }
 
-static int render_change(const struct render *r, const struct event *ev, render_emit_fn emit,
-                         void *ctx, struct error *err)
+static int render_change(const struct render *r, const struct event *ev, const struct txblock *tb,
+                         render_emit_fn emit, void *ctx, struct error *err)
 {
     const struct tcache *c = table_cache(r, ev->table, ev->source.connector);
     const struct value *keyrow = ev->op == EVENT_DELETE ? ev->before : ev->after;
@@ -2411,14 +2443,14 @@ static int render_change(const struct render *r, const struct event *ev, render_
 
     if (!r->unwrap) {
         mark(&b, &o.value);
-        put_envelope(r, &b, c, ev, &now);
+        put_envelope(r, &b, c, ev, tb, &now);
         close_mark(&b, o.value, &o.value_len);
         rc = emit_rec(ctx, emit, &b, &o, err);
         tombstone = ev->op == EVENT_DELETE && r->tombstones;
     } else if (ev->op == EVENT_TRUNCATE) {
         /* ExtractNewRecordState drops truncate records */
     } else {
-        add_headers(r, &b, &o, ev, &now, false);
+        add_headers(r, &b, &o, ev, tb, &now, false);
         bool emit_value = true;
         if (ev->op == EVENT_DELETE) {
             enum unwrap_delete m = r->udel;
@@ -2433,10 +2465,10 @@ static int render_change(const struct render *r, const struct event *ev, render_
             } else if (m == UNWRAP_DELETE_TO_TOMBSTONE) {
                 o.value = -1;
             } else {
-                put_flat(r, &b, c, &o, ev, ev->before, true, &now);
+                put_flat(r, &b, c, &o, ev, tb, ev->before, true, &now);
             }
         } else {
-            put_flat(r, &b, c, &o, ev, ev->after, false, &now);
+            put_flat(r, &b, c, &o, ev, tb, ev->after, false, &now);
         }
         if (emit_value)
             rc = emit_rec(ctx, emit, &b, &o, err);
@@ -2451,7 +2483,7 @@ static int render_change(const struct render *r, const struct event *ev, render_
         t.value_len = 0;
         t.nheaders = 0;
         if (r->unwrap)
-            add_headers(r, &b, &t, ev, &now, true);
+            add_headers(r, &b, &t, ev, tb, &now, true);
         rc = emit_rec(ctx, emit, &b, &t, err);
     }
     buf_free(&b);
@@ -2633,5 +2665,129 @@ int render_event(const struct render *r, const struct event *ev, render_emit_fn 
     }
     if (ev->table == NULL)
         return error_set(err, "change event without a table");
-    return render_change(r, ev, emit, ctx, err);
+    return render_change(r, ev, NULL, emit, ctx, err);
+}
+
+/* ---- transaction metadata ------------------------------------------------------------- */
+
+/* SchemaFactory.transactionKeySchema and transactionValueSchema. */
+static const char tx_key_schema[] =
+    "{\"type\":\"struct\",\"fields\":[{\"type\":\"string\",\"optional\":false,\"field\":\"id\"}],"
+    "\"optional\":false,\"name\":\"io.debezium.connector.common.TransactionMetadataKey\","
+    "\"version\":1}";
+static const char tx_value_schema[] =
+    "{\"type\":\"struct\",\"fields\":["
+    "{\"type\":\"string\",\"optional\":false,\"field\":\"status\"},"
+    "{\"type\":\"string\",\"optional\":false,\"field\":\"id\"},"
+    "{\"type\":\"int64\",\"optional\":true,\"field\":\"event_count\"},"
+    "{\"type\":\"array\",\"items\":{\"type\":\"struct\",\"fields\":["
+    "{\"type\":\"string\",\"optional\":false,\"field\":\"data_collection\"},"
+    "{\"type\":\"int64\",\"optional\":false,\"field\":\"event_count\"}],"
+    "\"optional\":true,\"name\":\"event.collection\",\"version\":1},\"optional\":true,"
+    "\"field\":\"data_collections\"},"
+    "{\"type\":\"int64\",\"optional\":false,\"field\":\"ts_ms\"}],\"optional\":false,"
+    "\"name\":\"io.debezium.connector.common.TransactionMetadataValue\",\"version\":1}";
+
+/* A BEGIN record (tx NULL) or the END record of tx, on <prefix>.transaction. */
+static int render_tx_record(const struct render *r, const char *id, struct txmeta *tx,
+                            int64_t ts_us, render_emit_fn emit, void *ctx, struct error *err)
+{
+    struct buf b;
+    struct out_rec o;
+    buf_init(&b);
+    memset(&o, 0, sizeof o);
+    o.topic = r->tx_topic;
+
+    mark(&b, &o.key);
+    if (r->key_schemas) {
+        PUT_LIT(&b, "{\"schema\":");
+        buf_puts(&b, tx_key_schema);
+        PUT_LIT(&b, ",\"payload\":");
+    }
+    PUT_LIT(&b, "{\"id\":");
+    buf_json_str(&b, id, strlen(id));
+    buf_putc(&b, '}');
+    if (r->key_schemas)
+        buf_putc(&b, '}');
+    close_mark(&b, o.key, &o.key_len);
+
+    mark(&b, &o.value);
+    if (r->value_schemas) {
+        PUT_LIT(&b, "{\"schema\":");
+        buf_puts(&b, tx_value_schema);
+        PUT_LIT(&b, ",\"payload\":");
+    }
+    buf_puts(&b, tx ? "{\"status\":\"END\",\"id\":" : "{\"status\":\"BEGIN\",\"id\":");
+    buf_json_str(&b, id, strlen(id));
+    if (tx) {
+        const struct txmeta_collection *cols;
+        size_t n = txmeta_collections(tx, &cols);
+        PUT_LIT(&b, ",\"event_count\":");
+        put_i64(&b, txmeta_total(tx));
+        PUT_LIT(&b, ",\"data_collections\":[");
+        for (size_t i = 0; i < n; i++) {
+            if (i)
+                buf_putc(&b, ',');
+            PUT_LIT(&b, "{\"data_collection\":");
+            buf_json_str(&b, cols[i].name, strlen(cols[i].name));
+            PUT_LIT(&b, ",\"event_count\":");
+            put_i64(&b, cols[i].count);
+            buf_putc(&b, '}');
+        }
+        buf_putc(&b, ']');
+    } else {
+        PUT_LIT(&b, ",\"event_count\":null,\"data_collections\":null");
+    }
+    PUT_LIT(&b, ",\"ts_ms\":");
+    put_i64(&b, floor_div(ts_us, 1000));
+    buf_putc(&b, '}');
+    if (r->value_schemas)
+        buf_putc(&b, '}');
+    close_mark(&b, o.value, &o.value_len);
+    int rc = emit_rec(ctx, emit, &b, &o, err);
+    buf_free(&b);
+    return rc;
+}
+
+/*
+ * TransactionMonitor.dataEvent for a streamed change: the first change of a transaction opens
+ * it with a BEGIN record, stamped with that change's source time (the commit time the source
+ * gives its BEGIN). Snapshot rows, skipped operations, schema changes and heartbeats take no
+ * part, and neither does a change without a transaction id (Debezium's txId null).
+ */
+int render_event_tx(const struct render *r, const struct event *ev, struct txmeta *tx,
+                    render_emit_fn emit, void *ctx, struct error *err)
+{
+    bool change = ev->op == EVENT_CREATE || ev->op == EVENT_UPDATE || ev->op == EVENT_DELETE ||
+                  ev->op == EVENT_TRUNCATE;
+    if (!r->txmeta || tx == NULL || !change || r->skip[ev->op] || ev->table == NULL ||
+        ev->txn_id == NULL)
+        return render_event(r, ev, emit, ctx, err);
+    if (!txmeta_active(tx)) {
+        txmeta_begin(tx, ev->txn_id);
+        if (render_tx_record(r, ev->txn_id, NULL, ev->source.ts_us, emit, ctx, err) < 0)
+            return -1;
+    }
+    /* TableId.toString(): schema.table for PostgreSQL, db.table for MySQL. */
+    const struct schema_table *t = ev->table;
+    const char *space = t->schema ? t->schema : t->db;
+    struct buf name;
+    buf_init(&name);
+    buf_printf(&name, "%s.%s", space ? space : "", t->name);
+    struct txblock tb = {.id = ev->txn_id};
+    tb.data_collection_order = txmeta_event(tx, name.data, name.len);
+    tb.total_order = txmeta_total(tx);
+    buf_free(&name);
+    return render_change(r, ev, &tb, emit, ctx, err);
+}
+
+int render_commit(const struct render *r, const struct event *ev, struct txmeta *tx,
+                  render_emit_fn emit, void *ctx, struct error *err)
+{
+    if (!r->txmeta || tx == NULL || !txmeta_active(tx))
+        return 0;
+    const char *id = ev->txn_id ? ev->txn_id : txmeta_id(tx);
+    int rc = render_tx_record(r, id, tx, ev->source.ts_us, emit, ctx, err);
+    txmeta_end(tx);
+    return rc;
 }

@@ -51,6 +51,21 @@ void render_free(struct render *r);
 DBT_MUSTCHECK int render_event(const struct render *r, const struct event *ev, render_emit_fn emit,
                                void *ctx, struct error *err);
 
+struct txmeta; /* src/txmeta.h */
+
+/** As render_event, with Debezium's transaction metadata when provide.transaction.metadata is
+ * true: a streamed change (c, u, d, t) gets its `transaction` block, and the first change of a
+ * source transaction is preceded by the BEGIN record on `<topic.prefix>.transaction`. tx (the
+ * caller's, one per stream of records) holds the open transaction's counters; NULL renders as
+ * render_event. */
+DBT_MUSTCHECK int render_event_tx(const struct render *r, const struct event *ev, struct txmeta *tx,
+                                  render_emit_fn emit, void *ctx, struct error *err);
+
+/** For the COMMIT event ev: the END record of the transaction tx holds, if one is open (none
+ * when the transaction had no change written, or with the option off), then closes it. */
+DBT_MUSTCHECK int render_commit(const struct render *r, const struct event *ev, struct txmeta *tx,
+                                render_emit_fn emit, void *ctx, struct error *err);
+
 /** Replaces the clock that stamps records with their processing time (envelope ts_ms, ts_us,
  * ts_ns; heartbeat ts_ms): now_ns returns nanoseconds since the epoch; NULL restores the real
  * clock. For tests; call before rendering starts. The environment variable

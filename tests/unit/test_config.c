@@ -766,9 +766,9 @@ static void test_validate_plugin(void)
     CHECK_STR(err.msg, "hstore.handling.mode: only json is supported");
     CHECK_INT(validate_with(good_pg, "hstore.handling.mode", "list", &err), -1);
     CHECK_STR(err.msg, "hstore.handling.mode: \"list\" is not one of json, map");
-    CHECK_INT(validate_with(good_pg, "provide.transaction.metadata", "true", &err), -1);
-    CHECK_STR(err.msg, "provide.transaction.metadata: transaction metadata is not supported yet");
+    CHECK_INT(validate_with(good_pg, "provide.transaction.metadata", "true", &err), 0);
     CHECK_INT(validate_with(good_pg, "provide.transaction.metadata", "False", &err), 0);
+    CHECK_INT(validate_with(good_pg, "provide.transaction.metadata", "yes", &err), -1);
 }
 
 static void test_validate_transforms(void)
