@@ -110,8 +110,8 @@ check_eq "the Doris table has the source's columns" \
     "id,qty,price,big,extra"
 
 # kill -9 while a large transaction is being loaded, then restart
-mariadb_q "BEGIN; INSERT INTO src.items SELECT seq, seq, seq, NULL, NULL, NULL FROM seq_10000_to_39999;
-    INSERT INTO src.nokey SELECT seq, 'bulk' FROM seq_1_to_3000; COMMIT;" src
+mariadb_q "BEGIN; INSERT INTO src.items SELECT seq, seq, seq, NULL, NULL, NULL FROM seq_10000_to_24999;
+    INSERT INTO src.nokey SELECT seq, 'bulk' FROM seq_1_to_1500; COMMIT;" src
 sleep 0.5
 kill -9 "$DBTAIL_PID"
 start_dbtail dbtail2 run -c "$W/c.json"

@@ -98,8 +98,8 @@ psql_q "TRUNCATE nokey; INSERT INTO nokey VALUES (7, 'after truncate');"
 converges "TRUNCATE" nokey
 
 # kill -9 while a large transaction is being loaded, then restart
-psql_q "INSERT INTO items SELECT g, g, g, NULL, NULL FROM generate_series(10000, 39999) g;
-        INSERT INTO nokey SELECT g, 'bulk' FROM generate_series(1, 3000) g;"
+psql_q "INSERT INTO items SELECT g, g, g, NULL, NULL FROM generate_series(10000, 24999) g;
+        INSERT INTO nokey SELECT g, 'bulk' FROM generate_series(1, 1500) g;"
 sleep 0.5
 kill -9 "$DBTAIL_PID"
 start_dbtail dbtail2 run -c "$W/c.json"
