@@ -4,7 +4,8 @@
 # it.transaction, its changes count total_order 1..N and data_collection_order per table, END
 # holds the counts in Debezium's (java.util.HashMap's) order; snapshot rows carry no block;
 # Kafka gets the file's records; after kill -9 and a restart every transaction still has exactly
-# one BEGIN and one END around its changes.
+# one BEGIN and one END around its changes; with a transactional producer END joins its
+# transaction's Kafka transaction.
 source "$(dirname "$0")/../lib/servers.sh"
 source "$(dirname "$0")/pg_lib.sh"
 # Both sinks render the same events; a fixed clock makes their ts_ms equal too.
@@ -18,10 +19,10 @@ W="$TMP_ROOT/w"
 mkdir -p "$W"
 on_exit drop_slots
 show_log() { tail -n 20 "$TMP_ROOT/$1.log" | sed 's/^/#   /'; }
-# kafka_dump FILE: the records of Kafka's it.* topics, in the file sink's layout.
+# kafka_dump PREFIX FILE: the records of Kafka's PREFIX.* topics, in the file sink's layout.
 kafka_dump() {
     "${RECORDS[@]}" dump "$KAFKA_BOOTSTRAP" --exclude '^dbtail-offsets$' |
-        grep -E '^\{"topic":"it\.' >"$1"
+        grep -E "^\{\"topic\":\"$1\\." >"$2"
 }
 # summary: one line per record of out.jsonl: "topic status|op total_order dco" and the END's
 # counts as "END n [table=count ...]".
@@ -84,7 +85,7 @@ it.transaction END 1 public.items=1"
 check "ids, keys, ts_ms and counters throughout" "${CHECKER[@]}" "$W/out.jsonl" it
 sleep 1 # one more checkpoint interval for the Kafka sink's flush
 check "dbtail stops cleanly" stop_dbtail
-kafka_dump "$W/out.kafka"
+kafka_dump it "$W/out.kafka"
 if out=$("${RECORDS[@]}" same "$W/out.jsonl" "$W/out.kafka"); then
     ok "kafka holds exactly the file sink's records, BEGIN and END included"
 else
@@ -122,10 +123,32 @@ else
     not_ok "each transaction framed once after kill -9"
     echo "$counts"
 fi
-kafka_dump "$W/out.kafka"
+kafka_dump it "$W/out.kafka"
 if out=$("${RECORDS[@]}" same "$W/out.jsonl" "$W/out.kafka" --at-least-once); then
     ok "kafka after kill -9: the file's records, at least once"
 else
     not_ok "kafka after kill -9: the file's records, at least once"
     echo "$out"
 fi
+
+# A transactional producer: END goes into the Kafka transaction its changes opened.
+pg_config_file "$W/ctx.json" provide.transaction.metadata=true sink.type=file,kafka \
+    "sink.kafka.bootstrap.servers=$KAFKA_BOOTSTRAP" sink.kafka.transactional.id=txmeta-it \
+    topic.prefix=itx slot.name=txmeta_tx snapshot.mode=no_data \
+    "sink.file.path=$W/tx.jsonl" "offset.storage.file.filename=$W/tx.offsets.json"
+start_dbtail tx4 run -c "$W/ctx.json"
+wait_for 30 grep -q "streaming from slot" "$TMP_ROOT/tx4.log" || show_log tx4
+psql_q "BEGIN; INSERT INTO orders VALUES (5000, 'a'); INSERT INTO items VALUES (5000, 'b'); COMMIT;"
+psql_q "UPDATE items SET v = 'c' WHERE id = 5000"
+check "transactional: both transactions reach the file sink" \
+    wait_for 30 sh -c "[ \$(grep -c '\"status\":\"END\"' '$W/tx.jsonl' 2>/dev/null) -ge 2 ]"
+sleep 1
+check "transactional: dbtail stops cleanly" stop_dbtail
+kafka_dump itx "$W/tx.kafka"
+if out=$("${RECORDS[@]}" same "$W/tx.jsonl" "$W/tx.kafka"); then
+    ok "transactional: kafka holds exactly the file's records, BEGIN and END included"
+else
+    not_ok "transactional: kafka holds exactly the file's records, BEGIN and END included"
+    echo "$out"
+fi
+check_eq "transactional: two BEGIN/END pairs" "$(grep -c '^{"topic":"itx.transaction"' "$W/tx.kafka")" 4
