@@ -40,7 +40,10 @@
 #include "doris_http.h"
 
 #define LOG_COMP "doris"
-/* The load's field holding event->order, mapped onto the hidden sequence column. */
+/* The load's field holding event->order, mapped onto the hidden sequence column by the
+ * function_column.sequence_col header. The hidden column itself may not be named in a
+ * partial-column load ("Partial update should not include invisible column except delete sign
+ * column"), and a named sequence column would add a column the source does not have. */
 #define ORDER_FIELD "__dbtail_order"
 #define DELETE_SIGN "__DORIS_DELETE_SIGN__"
 #define BACKOFF_FIRST_MS 200
@@ -714,6 +717,8 @@ static bool plain_name(const char *name)
     return true;
 }
 
+/* The delete sign goes in `columns` with the row's columns: Doris reads hidden_columns only
+ * when there is no `columns` header, and partial loads need one. */
 static void columns_header(const struct dtable *t, const struct segment *g, struct buf *out)
 {
     bool first = true;
