@@ -9,7 +9,8 @@
  * Snapshot and stream meet without gaps or duplicates:
  *  - Fresh start: CREATE_REPLICATION_SLOT ... (SNAPSHOT 'export') gives the consistent point C1
  *    and a snapshot that sees exactly the transactions committed before C1; every table is read
- *    in it (keyset chunks in primary-key order), then the stream starts at C1.
+ *    in it (keyset chunks in the order of the key that locates a row in every change: the replica
+ *    identity index when the table has one, else the primary key), then the stream starts at C1.
  *  - The slot is never confirmed past C1 while the snapshot runs, so after a crash mid-snapshot
  *    the changes since C1 are still in the slot. The exported snapshot is gone, though, so the
  *    rest is read in a new snapshot exported by a TEMPORARY slot at C2 > C1. The position
@@ -17,9 +18,13 @@
  *    stream replays (C1, C2), a change whose transaction committed before the snapshot its row
  *    was read in (commit LSN < that range's LSN) is already in the rows read and is skipped;
  *    every other change is emitted. So each change appears exactly once: in a snapshot row or
- *    as a stream event. Key comparisons use the server (ROW(...) <= ROW(...)), so they order
- *    exactly as the chunk queries do. A TRUNCATE inside that window is emitted and lifts the
- *    filter for its table (every row after it is replayed by the stream).
+ *    as a stream event. Key comparisons use the server (ROW(...) <= ROW(...), in the key
+ *    columns' collations), so they order exactly as the chunk queries do. A TRUNCATE inside
+ *    that window is emitted and lifts the filter for its table: every change after it is
+ *    replayed, so rows the newer snapshot read come again after the TRUNCATE (once more, never
+ *    lost). Not covered: an update whose key column is an unchanged TOASTed value (a key of
+ *    over 2 kB) carries no key; it is placed by the range that covers the rest of the table,
+ *    which is wrong for a row read before the crash.
  *  - The same mechanism serves a slot that already exists without a state file, and
  *    snapshot.mode=always (a new snapshot while the slot keeps its position).
  *
