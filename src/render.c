@@ -2540,39 +2540,33 @@ static int render_heartbeat(const struct render *r, render_emit_fn emit, void *c
     return rc;
 }
 
-#define OPT_STR(n)  "{\"type\":\"string\",\"optional\":true,\"field\":\"" n "\"}"
-#define REQ_STR(n)  "{\"type\":\"string\",\"optional\":false,\"field\":\"" n "\"}"
-#define OPT_I32(n)  "{\"type\":\"int32\",\"optional\":true,\"field\":\"" n "\"}"
-#define REQ_I32(n)  "{\"type\":\"int32\",\"optional\":false,\"field\":\"" n "\"}"
+/* clang-format cannot lay out string literals built from macros. */
+/* clang-format off */
+#define OPT_STR(n) "{\"type\":\"string\",\"optional\":true,\"field\":\"" n "\"}"
+#define REQ_STR(n) "{\"type\":\"string\",\"optional\":false,\"field\":\"" n "\"}"
+#define OPT_I32(n) "{\"type\":\"int32\",\"optional\":true,\"field\":\"" n "\"}"
+#define REQ_I32(n) "{\"type\":\"int32\",\"optional\":false,\"field\":\"" n "\"}"
 #define OPT_BOOL(n) "{\"type\":\"boolean\",\"optional\":true,\"field\":\"" n "\"}"
 
 /* SchemaFactory.schemaHistoryChangeSchema: the element of tableChanges. */
-static const char
-    change_schema[] =
-        "{\"type\":\"struct\",\"fields\":[" REQ_STR(
-            "type") "," REQ_STR("id") ","
-                                      "{\"type\":\"struct\",\"fields\":[" OPT_STR(
-                                          "defaultCharsetName") ","
-                                                                "{\"type\":\"array\",\"items\":{"
-                                                                "\"type\":\"string\",\"optional\":"
-                                                                "false},\"optional\":true,"
-                                                                "\"field\":"
-                                                                "\"primaryKeyColumnNames\"},"
-                                                                "{\"type\":\"array\",\"items\":{"
-                                                                "\"type\":\"struct\",\"fields\":"
-                                                                "[" REQ_STR("name") "," REQ_I32("jd"
-                                                                                                "bc"
-                                                                                                "Ty"
-                                                                                                "p"
-                                                                                                "e") "," OPT_I32("nativeType") "," REQ_STR("typeName") "," OPT_STR("typeExpression") "," OPT_STR("charsetName") "," OPT_I32("length") "," OPT_I32(
-                                                                    "scale") "," REQ_I32("position") "," OPT_BOOL("optional") "," OPT_BOOL("autoIncremented") "," OPT_BOOL("generated") "," OPT_STR("comment") "," OPT_STR("defaultValueExpression") ","
-                                                                                                                                                                                                                                                     "{\"type\":\"array\",\"items\":{\"type\":\"string\",\"optional\":false},\"optional\":true,"
-                                                                                                                                                                                                                                                     "\"field\":\"enumValues\"}],\"optional\":false,"
-                                                                                                                                                                                                                                                     "\"name\":\"io.debezium.connector.schema.Column\",\"version\":1},\"optional\":false,"
-                                                                                                                                                                                                                                                     "\"field\":\"columns\"}," OPT_STR(
-                                                                                                                                                                                                                                                         "comment") "],\"optional\":true,"
-                                                                                                                                                                                                                                                                    "\"name\":\"io.debezium.connector.schema.Table\",\"version\":1,\"field\":\"table\"}],"
-                                                                                                                                                                                                                                                                    "\"optional\":false,\"name\":\"io.debezium.connector.schema.Change\",\"version\":1}";
+static const char change_schema[] =
+    "{\"type\":\"struct\",\"fields\":[" REQ_STR("type") "," REQ_STR("id") ","
+    "{\"type\":\"struct\",\"fields\":[" OPT_STR("defaultCharsetName") ","
+    "{\"type\":\"array\",\"items\":{\"type\":\"string\",\"optional\":false},\"optional\":true,"
+    "\"field\":\"primaryKeyColumnNames\"},"
+    "{\"type\":\"array\",\"items\":{\"type\":\"struct\",\"fields\":[" REQ_STR("name") ","
+    REQ_I32("jdbcType") "," OPT_I32("nativeType") "," REQ_STR("typeName") ","
+    OPT_STR("typeExpression") "," OPT_STR("charsetName") "," OPT_I32("length") ","
+    OPT_I32("scale") "," REQ_I32("position") "," OPT_BOOL("optional") ","
+    OPT_BOOL("autoIncremented") "," OPT_BOOL("generated") "," OPT_STR("comment") ","
+    OPT_STR("defaultValueExpression") ","
+    "{\"type\":\"array\",\"items\":{\"type\":\"string\",\"optional\":false},\"optional\":true,"
+    "\"field\":\"enumValues\"}],\"optional\":false,"
+    "\"name\":\"io.debezium.connector.schema.Column\",\"version\":1},\"optional\":false,"
+    "\"field\":\"columns\"}," OPT_STR("comment") "],\"optional\":true,"
+    "\"name\":\"io.debezium.connector.schema.Table\",\"version\":1,\"field\":\"table\"}],"
+    "\"optional\":false,\"name\":\"io.debezium.connector.schema.Change\",\"version\":1}";
+/* clang-format on */
 
 /*
  * The schema change record of a MySQL/MariaDB DDL statement. tableChanges is always empty:
