@@ -8,7 +8,7 @@
 #include <string.h>
 
 /* Doris's VARCHAR limit in bytes; CHAR's is 255. */
-#define VARCHAR_MAX 65533
+#define VARCHAR_MAX    65533
 #define CHAR_MAX_BYTES 255
 
 enum base {
@@ -84,9 +84,9 @@ static int int_bits_needed(const struct schema_column *c)
     static const struct {
         const char *name;
         int bits;
-    } names[] = {{"tinyint", 8},  {"smallint", 16}, {"int2", 16},    {"mediumint", 24},
-                 {"int", 32},     {"integer", 32},  {"int4", 32},    {"bigint", 64},
-                 {"int8", 64},    {"year", 16}};
+    } names[] = {{"tinyint", 8}, {"smallint", 16}, {"int2", 16}, {"mediumint", 24},
+                 {"int", 32},    {"integer", 32},  {"int4", 32}, {"bigint", 64},
+                 {"int8", 64},   {"year", 16}};
     char w[32];
     first_word(c->type_name, w, sizeof w);
     if (w[0] == '_')
@@ -146,8 +146,7 @@ static void map_type(const struct schema_column *c, enum event_connector conn, b
         t->base = B_DOUBLE;
         break;
     case VALUE_DECIMAL:
-        if (c->precision >= 1 && c->precision <= 38 && c->scale >= 0 &&
-            c->scale <= c->precision) {
+        if (c->precision >= 1 && c->precision <= 38 && c->scale >= 0 && c->scale <= c->precision) {
             t->base = B_DECIMAL;
             t->len = c->precision;
             t->scale = c->scale;
@@ -553,8 +552,8 @@ static int put_value(struct buf *out, const struct schema_column *c, enum event_
     return 1;
 }
 
-int doristype_json_value(struct buf *out, const struct schema_column *c,
-                         enum event_connector conn, const struct value *v)
+int doristype_json_value(struct buf *out, const struct schema_column *c, enum event_connector conn,
+                         const struct value *v)
 {
     /* Only these kinds are written differently by Doris type; the rest skip the mapping. */
     struct dtype t = {B_STRING, 0, 0};
@@ -689,17 +688,17 @@ void doristype_create_table(struct buf *out, const struct doristype_table_spec *
 
     buf_puts(out, " PROPERTIES (");
     first = true;
-    static const char *const unique_defaults[][2] = {
-        {"enable_unique_key_merge_on_write", "true"},
-        {"light_schema_change", "true"},
-        {"function_column.sequence_type", "bigint"}};
+    static const char *const unique_defaults[][2] = {{"enable_unique_key_merge_on_write", "true"},
+                                                     {"light_schema_change", "true"},
+                                                     {"function_column.sequence_type", "bigint"}};
     static const char *const dup_defaults[][2] = {{"light_schema_change", "true"}};
     const char *const(*defs)[2] = unique ? unique_defaults : dup_defaults;
     size_t ndefs = unique ? 3 : 1;
     for (size_t i = 0; i < ndefs; i++)
         if (!user_sets(spec, defs[i][0]))
             put_property(out, &first, defs[i][0], defs[i][1]);
-    if (!unique && dup_key == src->ncols && !user_sets(spec, "enable_duplicate_without_keys_by_default"))
+    if (!unique && dup_key == src->ncols &&
+        !user_sets(spec, "enable_duplicate_without_keys_by_default"))
         put_property(out, &first, "enable_duplicate_without_keys_by_default", "true");
     for (size_t i = 0; i < spec->nprops; i++)
         put_property(out, &first, spec->prop_names[i], spec->prop_values[i]);

@@ -34,8 +34,8 @@ void doristype_column_type(struct buf *out, const struct schema_column *c,
 /** Appends v, a value of column c, as a JSON value of the column's Doris type. Returns 0, or 1
  * when Doris cannot hold the value (a date outside years 0-9999, NaN in a DECIMAL) and JSON
  * null was written instead. VALUE_ABSENT and VALUE_UNCHANGED must not be passed. */
-int doristype_json_value(struct buf *out, const struct schema_column *c,
-                         enum event_connector conn, const struct value *v);
+int doristype_json_value(struct buf *out, const struct schema_column *c, enum event_connector conn,
+                         const struct value *v);
 
 /** Appends name as a back-quoted identifier. */
 void doristype_ident(struct buf *out, const char *name);
@@ -45,12 +45,12 @@ void doristype_sql_string(struct buf *out, const char *s);
 
 /* What CREATE TABLE needs beyond the source table. */
 struct doristype_table_spec {
-    const char *db;                  /* Doris database (borrowed) */
-    const char *name;                /* Doris table (borrowed) */
-    const struct schema_table *src;  /* borrowed */
+    const char *db;                 /* Doris database (borrowed) */
+    const char *name;               /* Doris table (borrowed) */
+    const struct schema_table *src; /* borrowed */
     enum event_connector conn;
-    int buckets;                     /* 0: BUCKETS AUTO */
-    const char *const *prop_names;   /* user PROPERTIES (borrowed), nprops of them */
+    int buckets;                   /* 0: BUCKETS AUTO */
+    const char *const *prop_names; /* user PROPERTIES (borrowed), nprops of them */
     const char *const *prop_values;
     size_t nprops;
 };

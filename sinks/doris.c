@@ -44,10 +44,10 @@
  * function_column.sequence_col header. The hidden column itself may not be named in a
  * partial-column load ("Partial update should not include invisible column except delete sign
  * column"), and a named sequence column would add a column the source does not have. */
-#define ORDER_FIELD "__dbtail_order"
-#define DELETE_SIGN "__DORIS_DELETE_SIGN__"
+#define ORDER_FIELD      "__dbtail_order"
+#define DELETE_SIGN      "__DORIS_DELETE_SIGN__"
 #define BACKOFF_FIRST_MS 200
-#define BACKOFF_MAX_MS 10000
+#define BACKOFF_MAX_MS   10000
 /* Rejected rows written to the log from a load's error log. */
 #define REJECTED_LOG_LINES 10
 
@@ -440,7 +440,7 @@ static int inspect_table(struct doris_sink *s, struct dtable *t, struct error *e
         if (ddl) {
             t->seq = strstr(ddl, "\"function_column.sequence_col\"")    ? SEQ_MAPPED
                      : strstr(ddl, "\"function_column.sequence_type\"") ? SEQ_HIDDEN
-                                                                         : SEQ_NONE;
+                                                                        : SEQ_NONE;
         }
     }
     json_decref(rows);
@@ -620,27 +620,31 @@ static int prepare_table(struct doris_sink *s, struct dtable *t, struct error *e
     }
     if (inspect_table(s, t, err) < 0) {
         if (!s->auto_create)
-            error_wrap(err, "Doris table %s.%s (sink.doris.auto.create is false, create it "
-                            "first): ",
+            error_wrap(err,
+                       "Doris table %s.%s (sink.doris.auto.create is false, create it "
+                       "first): ",
                        t->db, t->name);
         return -1;
     }
     t->two_pc = s->two_pc_all || !t->unique;
     if (!t->unique && schema_table_nkeys(t->src) > 0)
-        log_warn(LOG_COMP, "Doris table %s.%s is a DUPLICATE KEY table: deletes of %s.%s are "
-                           "not applied there",
+        log_warn(LOG_COMP,
+                 "Doris table %s.%s is a DUPLICATE KEY table: deletes of %s.%s are "
+                 "not applied there",
                  t->db, t->name, t->src_db, t->src_name);
     if (t->unique && t->seq == SEQ_NONE)
-        log_warn(LOG_COMP, "Doris table %s.%s has no sequence column: a replay after a restart "
-                           "may bring back older versions of rows until they change again",
+        log_warn(LOG_COMP,
+                 "Doris table %s.%s has no sequence column: a replay after a restart "
+                 "may bring back older versions of rows until they change again",
                  t->db, t->name);
     for (size_t i = 0; i < t->src->ncols; i++) {
         const struct schema_column *c = &t->src->cols[i];
         if (has_doris_col(t, c->name))
             continue;
         if (!s->auto_create)
-            return error_set(err, "Doris table %s.%s has no column %s (sink.doris.auto.create "
-                                  "is false: add it)",
+            return error_set(err,
+                             "Doris table %s.%s has no column %s (sink.doris.auto.create "
+                             "is false: add it)",
                              t->db, t->name, c->name);
         if (add_column(s, t, c, err) < 0)
             return -1;
@@ -687,8 +691,8 @@ static int add_table(struct doris_sink *s, const struct event *ev, struct dtable
                       "source tables %s.%s and %s.%s both map to Doris table %s.%s: put "
                       "{schema} or {db} in sink.doris.table.name.format",
                       s->tables[i]->src_schema ? s->tables[i]->src_schema : s->tables[i]->src_db,
-                      s->tables[i]->src_name, src->schema ? src->schema : src->db, src->name,
-                      t->db, t->name);
+                      s->tables[i]->src_name, src->schema ? src->schema : src->db, src->name, t->db,
+                      t->name);
             dtable_free(t);
             return -1;
         }
@@ -795,8 +799,9 @@ static int txn_finish(struct doris_sink *s, const char *db, const char *table, c
 
     for (int64_t attempt = 0;; attempt++) {
         if (attempt > s->max_retries) {
-            error_retry(err, "%s of Doris transaction %" PRId64 " (label %s, table %s.%s) "
-                             "failed %" PRId64 " times: %s",
+            error_retry(err,
+                        "%s of Doris transaction %" PRId64 " (label %s, table %s.%s) "
+                        "failed %" PRId64 " times: %s",
                         opname, id, label, db, table, attempt, msg);
             break;
         }
@@ -807,8 +812,8 @@ static int txn_finish(struct doris_sink *s, const char *db, const char *table, c
         buf_printf(&url, "http://%s/api/", fe_host(s));
         put_path(&url, db);
         buf_puts(&url, "/_stream_load_2pc");
-        int prc = doris_http_put(s->http, url.data, headers, 2, "", 0, (long)s->timeout_ms,
-                                 &resp, err);
+        int prc =
+            doris_http_put(s->http, url.data, headers, 2, "", 0, (long)s->timeout_ms, &resp, err);
         buf_free(&url);
         if (prc < 0) {
             snprintf(msg, sizeof msg, "%s", err->msg);
@@ -840,8 +845,7 @@ static int txn_finish(struct doris_sink *s, const char *db, const char *table, c
                      msg);
             continue;
         }
-        if (op == TXN_COMMIT &&
-            (out == DORIS_TXN_ALREADY_ABORTED || out == DORIS_TXN_NOT_FOUND)) {
+        if (op == TXN_COMMIT && (out == DORIS_TXN_ALREADY_ABORTED || out == DORIS_TXN_NOT_FOUND)) {
             rc = error_set(err,
                            "Doris transaction %" PRId64 " (label %s) of table %s.%s was "
                            "aborted before dbtail could commit it (a pre-committed transaction "
@@ -853,8 +857,8 @@ static int txn_finish(struct doris_sink *s, const char *db, const char *table, c
             log_info(LOG_COMP, "transaction %" PRId64 " (label %s) was already committed", id,
                      label);
         else
-            log_debug(LOG_COMP, "%s of transaction %" PRId64 " (label %s): %s", opname, id,
-                      label, msg);
+            log_debug(LOG_COMP, "%s of transaction %" PRId64 " (label %s): %s", opname, id, label,
+                      msg);
         rc = 0;
         break;
     }
@@ -909,12 +913,12 @@ static int load_segment(struct doris_sink *s, struct dtable *t, struct segment *
     for (int64_t attempt = 0;; attempt++) {
         if (attempt > s->max_retries) {
             if (transient)
-                error_retry(err, "loading %zu rows into %s.%s (label %s) failed %" PRId64
-                                 " times: %s",
+                error_retry(err,
+                            "loading %zu rows into %s.%s (label %s) failed %" PRId64 " times: %s",
                             g->rows, t->db, t->name, label, attempt, last);
             else
-                error_set(err, "loading %zu rows into %s.%s (label %s) failed %" PRId64
-                               " times: %s",
+                error_set(err,
+                          "loading %zu rows into %s.%s (label %s) failed %" PRId64 " times: %s",
                           g->rows, t->db, t->name, label, attempt, last);
             break;
         }
@@ -951,14 +955,14 @@ static int load_segment(struct doris_sink *s, struct dtable *t, struct segment *
             continue;
         }
         if (resp.status != 200) {
-            rc = error_set(err, "loading into %s.%s (label %s): HTTP %ld from %s: %.200s",
-                           t->db, t->name, label, resp.status, fe_host(s),
+            rc = error_set(err, "loading into %s.%s (label %s): HTTP %ld from %s: %.200s", t->db,
+                           t->name, label, resp.status, fe_host(s),
                            resp.body.data ? resp.body.data : "");
             break;
         }
         struct doris_load_reply r;
-        if (doris_load_reply_parse(resp.body.data ? resp.body.data : "", resp.body.len, &r,
-                                   err) < 0) {
+        if (doris_load_reply_parse(resp.body.data ? resp.body.data : "", resp.body.len, &r, err) <
+            0) {
             snprintf(last, sizeof last, "%s", err->msg);
             log_warn(LOG_COMP, "load %s: %s", label, err->msg);
             transient = true;
@@ -1003,8 +1007,9 @@ static int load_segment(struct doris_sink *s, struct dtable *t, struct segment *
             /* RUNNING: a pre-committed transaction left by a crash, or an attempt that timed out
              * here but still runs there. Abort it and load again, as the Flink connector does:
              * the rows are here, and the label is free again once its transaction aborted. */
-            log_info(LOG_COMP, "load %s into %s.%s: label in use by transaction %" PRId64
-                               ", aborting it to load again",
+            log_info(LOG_COMP,
+                     "load %s into %s.%s: label in use by transaction %" PRId64
+                     ", aborting it to load again",
                      label, t->db, t->name, r.txn_id);
             if (txn_finish(s, t->db, t->name, label, r.txn_id, TXN_ABORT, err) < 0) {
                 rc = -1;
@@ -1143,8 +1148,7 @@ static int evolve(struct doris_sink *s, struct dtable *t, const struct schema_ta
                 if (doristype_widens(from.data, to.data)) {
                     struct buf stmt;
                     buf_init(&stmt);
-                    doristype_modify_column(&stmt, t->db, t->name, c, t->conn,
-                                            c->key && t->unique);
+                    doristype_modify_column(&stmt, t->db, t->name, c, t->conn, c->key && t->unique);
                     log_info(LOG_COMP, "%s", stmt.data);
                     rc = sql_exec(s, t->db, stmt.data, NULL, err);
                     buf_free(&stmt);
@@ -1246,15 +1250,17 @@ static int append_row(struct doris_sink *s, struct dtable *t, const struct event
     }
     if (del && !t->unique) {
         if (!t->warned_delete)
-            log_warn(LOG_COMP, "deletes of %s.%s are not applied: Doris table %s.%s is a "
-                               "DUPLICATE KEY table (the source table has no primary key)",
+            log_warn(LOG_COMP,
+                     "deletes of %s.%s are not applied: Doris table %s.%s is a "
+                     "DUPLICATE KEY table (the source table has no primary key)",
                      t->src_db, t->src_name, t->db, t->name);
         t->warned_delete = true;
         return 0;
     }
     if (t->unique && t->seq == SEQ_HIDDEN && ev->order > INT64_MAX)
-        return error_set(err, "change order %" PRIu64 " of %s.%s does not fit Doris's bigint "
-                              "sequence column",
+        return error_set(err,
+                         "change order %" PRIu64 " of %s.%s does not fit Doris's bigint "
+                         "sequence column",
                          ev->order, t->src_db, t->src_name);
 
     unsigned char stack_mask[64];
@@ -1273,8 +1279,8 @@ static int append_row(struct doris_sink *s, struct dtable *t, const struct event
         if (src->cols[i].key && !mask[i]) {
             if (mask != stack_mask)
                 free(mask);
-            return error_set(err, "a change of %s.%s lacks key column %s", t->src_db,
-                             t->src_name, src->cols[i].name);
+            return error_set(err, "a change of %s.%s lacks key column %s", t->src_db, t->src_name,
+                             src->cols[i].name);
         }
     }
     /* Deletes and complete rows are whole: their order is the sequence column's business. */
@@ -1297,8 +1303,9 @@ static int append_row(struct doris_sink *s, struct dtable *t, const struct event
         if (doristype_json_value(&g->body, c, t->conn, cell(ev, vals, src, i)) &&
             !t->lossy_warned[i]) {
             t->lossy_warned[i] = true;
-            log_warn(LOG_COMP, "a value of %s.%s.%s has no Doris form (a date outside years "
-                               "0-9999, NaN in a DECIMAL); loaded as NULL",
+            log_warn(LOG_COMP,
+                     "a value of %s.%s.%s has no Doris form (a date outside years "
+                     "0-9999, NaN in a DECIMAL); loaded as NULL",
                      t->src_db, t->src_name, c->name);
         }
     }
@@ -1591,11 +1598,26 @@ static const struct sink_ops doris_ops = {
 
 /* Headers dbtail sets itself, or that would break what it relies on (group commit ignores
  * labels; merge_type/delete/hidden_columns fight the delete sign it sends). */
-static const char *const reserved_headers[] = {
-    "label", "format", "read_json_by_line", "strip_outer_array", "columns", "jsonpaths",
-    "json_root", "timeout", "partial_columns", "unique_key_update_mode",
-    "function_column.sequence_col", "two_phase_commit", "max_filter_ratio", "group_commit",
-    "merge_type", "delete", "hidden_columns", "fuzzy_parse", "where", NULL};
+static const char *const reserved_headers[] = {"label",
+                                               "format",
+                                               "read_json_by_line",
+                                               "strip_outer_array",
+                                               "columns",
+                                               "jsonpaths",
+                                               "json_root",
+                                               "timeout",
+                                               "partial_columns",
+                                               "unique_key_update_mode",
+                                               "function_column.sequence_col",
+                                               "two_phase_commit",
+                                               "max_filter_ratio",
+                                               "group_commit",
+                                               "merge_type",
+                                               "delete",
+                                               "hidden_columns",
+                                               "fuzzy_parse",
+                                               "where",
+                                               NULL};
 
 struct prop_ctx {
     struct doris_sink *s;
@@ -1681,8 +1703,9 @@ static int restore(struct doris_sink *s, const json_t *saved, struct error *err)
         const char *label = json_string_value(json_object_get(x, "label"));
         const json_t *id = json_object_get(x, "txn_id");
         if (!db || !table || !label || !json_is_integer(id))
-            return error_set(err, "state file: doris checkpoint pending_2pc[%zu] lacks db, "
-                                  "table, label or txn_id",
+            return error_set(err,
+                             "state file: doris checkpoint pending_2pc[%zu] lacks db, "
+                             "table, label or txn_id",
                              i);
         txn_add(&s->restored, db, table, label, (int64_t)json_integer_value(id));
     }
@@ -1704,8 +1727,8 @@ static int configure(struct doris_sink *s, const struct config *cfg, struct erro
     if (config_int(cfg, "sink.doris.batch.rows", 100000, 1, INT64_MAX, &s->batch_rows, err) < 0 ||
         config_int(cfg, "sink.doris.batch.bytes", 90 * 1024 * 1024, 1, INT64_MAX / 4,
                    &s->batch_bytes, err) < 0 ||
-        config_int(cfg, "sink.doris.flush.interval.ms", 1000, 0, INT32_MAX, &s->interval_ms,
-                   err) < 0 ||
+        config_int(cfg, "sink.doris.flush.interval.ms", 1000, 0, INT32_MAX, &s->interval_ms, err) <
+            0 ||
         config_int(cfg, "sink.doris.max.retries", 10, 0, INT32_MAX, &s->max_retries, err) < 0 ||
         config_int(cfg, "sink.doris.request.timeout.ms", 120000, 1, INT32_MAX, &s->timeout_ms,
                    err) < 0 ||
@@ -1719,8 +1742,7 @@ static int configure(struct doris_sink *s, const struct config *cfg, struct erro
     char *end;
     double ratio = strtod(v, &end);
     if (end == v || *end != '\0' || !(ratio >= 0 && ratio <= 1))
-        return error_set(err, "sink.doris.max.filter.ratio: \"%s\" is not a number in [0, 1]",
-                         v);
+        return error_set(err, "sink.doris.max.filter.ratio: \"%s\" is not a number in [0, 1]", v);
     if (ratio > 0)
         s->max_filter_ratio = mem_strdup(v);
 
@@ -1730,8 +1752,9 @@ static int configure(struct doris_sink *s, const struct config *cfg, struct erro
     } else {
         long b = strtol(v, &end, 10);
         if (end == v || *end != '\0' || b < 1 || b > INT32_MAX)
-            return error_set(err, "sink.doris.buckets: \"%s\" is neither auto nor a positive "
-                                  "number",
+            return error_set(err,
+                             "sink.doris.buckets: \"%s\" is neither auto nor a positive "
+                             "number",
                              v);
         s->buckets = (int)b;
     }

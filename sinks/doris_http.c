@@ -98,9 +98,9 @@ void doris_response_free(struct doris_response *r)
 
 enum method { M_PUT, M_POST, M_GET };
 
-static int perform(struct doris_http *h, enum method m, const char *url,
-                   const char *const *headers, size_t nheaders, const void *body, size_t len,
-                   long timeout_ms, struct doris_response *resp, struct error *err)
+static int perform(struct doris_http *h, enum method m, const char *url, const char *const *headers,
+                   size_t nheaders, const void *body, size_t len, long timeout_ms,
+                   struct doris_response *resp, struct error *err)
 {
     CURL *c = h->curl;
     struct curl_slist *list = NULL;
@@ -149,7 +149,10 @@ static int perform(struct doris_http *h, enum method m, const char *url,
     curl_slist_free_all(list);
     if (rc != CURLE_OK) {
         const char *why = h->errbuf[0] ? h->errbuf : curl_easy_strerror(rc);
-        return error_retry(err, "%s %s: %s", m == M_PUT ? "PUT" : m == M_POST ? "POST" : "GET",
+        return error_retry(err, "%s %s: %s",
+                           m == M_PUT    ? "PUT"
+                           : m == M_POST ? "POST"
+                                         : "GET",
                            url, why);
     }
     curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &resp->status);
@@ -163,8 +166,8 @@ int doris_http_put(struct doris_http *h, const char *url, const char *const *hea
     return perform(h, M_PUT, url, headers, nheaders, body, len, timeout_ms, resp, err);
 }
 
-int doris_http_post_json(struct doris_http *h, const char *url, const char *json,
-                         long timeout_ms, struct doris_response *resp, struct error *err)
+int doris_http_post_json(struct doris_http *h, const char *url, const char *json, long timeout_ms,
+                         struct doris_response *resp, struct error *err)
 {
     return perform(h, M_POST, url, NULL, 0, json, strlen(json), timeout_ms, resp, err);
 }
@@ -298,10 +301,10 @@ int doris_load_reply_parse(const char *body, size_t len, struct doris_load_reply
         } else if (strcmp(status, "Label Already Exists") == 0) {
             out->status = DORIS_LOAD_LABEL_EXISTS;
             const char *job = get_str(root, "ExistingJobStatus");
-            out->existing = !job                             ? DORIS_JOB_NONE
-                            : strcmp(job, "RUNNING") == 0    ? DORIS_JOB_RUNNING
-                            : strcmp(job, "FINISHED") == 0   ? DORIS_JOB_FINISHED
-                                                             : DORIS_JOB_OTHER;
+            out->existing = !job                           ? DORIS_JOB_NONE
+                            : strcmp(job, "RUNNING") == 0  ? DORIS_JOB_RUNNING
+                            : strcmp(job, "FINISHED") == 0 ? DORIS_JOB_FINISHED
+                                                           : DORIS_JOB_OTHER;
             int64_t txn;
             if (bracket_number_after(out->message, "relate to txn", &txn))
                 out->txn_id = txn;
@@ -408,16 +411,16 @@ uint64_t doris_hash(uint64_t h, const void *data, size_t len)
 
 static bool label_char(char c)
 {
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-           c == '-' || c == '_' || c == ':';
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' ||
+           c == '_' || c == ':';
 }
 
 void doris_label(char *out, const char *prefix, const char *table, uint64_t first, uint64_t last,
                  uint64_t digest)
 {
     char tail[80];
-    int tl = snprintf(tail, sizeof tail, "_%" PRIu64 "_%" PRIu64 "_%016" PRIx64, first, last,
-                      digest);
+    int tl =
+        snprintf(tail, sizeof tail, "_%" PRIu64 "_%" PRIu64 "_%016" PRIx64, first, last, digest);
     size_t room = DORIS_LABEL_MAX - (size_t)tl;
     size_t plen = strlen(prefix), tlen = strlen(table);
     size_t n = 0;

@@ -21,8 +21,8 @@
 #include "../src/buf.h"
 #include "../src/error.h"
 
-#define DORIS_MSG_MAX 384
-#define DORIS_URL_MAX 512
+#define DORIS_MSG_MAX   384
+#define DORIS_URL_MAX   512
 #define DORIS_LABEL_MAX 128
 /* Replies past this size are cut: Doris's are small, an error log is read only for its start. */
 #define DORIS_BODY_MAX (256 * 1024)
@@ -45,10 +45,9 @@ void doris_response_free(struct doris_response *r);
  * 100-continue` and the extra headers ("Name: value", `nheaders` of them, borrowed), following
  * redirects with the credentials. Returns 0 when a reply came, whatever its status, or -1 with
  * a retriable *err when none did (refused, timed out, dropped). */
-DBT_MUSTCHECK int doris_http_put(struct doris_http *h, const char *url,
-                                 const char *const *headers, size_t nheaders, const void *body,
-                                 size_t len, long timeout_ms, struct doris_response *resp,
-                                 struct error *err);
+DBT_MUSTCHECK int doris_http_put(struct doris_http *h, const char *url, const char *const *headers,
+                                 size_t nheaders, const void *body, size_t len, long timeout_ms,
+                                 struct doris_response *resp, struct error *err);
 /** POSTs a JSON document (borrowed) to url; same contract as doris_http_put. */
 DBT_MUSTCHECK int doris_http_post_json(struct doris_http *h, const char *url, const char *json,
                                        long timeout_ms, struct doris_response *resp,
@@ -76,13 +75,13 @@ struct doris_load_reply {
     bool two_phase;                 /* TwoPhaseCommit was "true" */
     bool unauthorized;              /* the credentials were refused */
     int64_t total_rows, loaded_rows, filtered_rows;
-    char message[DORIS_MSG_MAX]; /* Message or msg, control characters blanked */
+    char message[DORIS_MSG_MAX];   /* Message or msg, control characters blanked */
     char error_url[DORIS_URL_MAX]; /* ErrorURL or "" */
 };
 
 /** Parses a Stream Load reply. -1 with *err when the body is not one of Doris's shapes. */
-DBT_MUSTCHECK int doris_load_reply_parse(const char *body, size_t len,
-                                         struct doris_load_reply *out, struct error *err);
+DBT_MUSTCHECK int doris_load_reply_parse(const char *body, size_t len, struct doris_load_reply *out,
+                                         struct error *err);
 
 enum doris_txn_outcome {
     DORIS_TXN_DONE,              /* committed or aborted as asked */
@@ -98,9 +97,9 @@ DBT_MUSTCHECK int doris_txn_reply_parse(const char *body, size_t len, enum doris
                                         char *msg, size_t msglen, struct error *err);
 
 struct doris_sql_reply {
-    int64_t code;               /* 0 on success; 401 when the credentials were refused */
+    int64_t code; /* 0 on success; 401 when the credentials were refused */
     char msg[DORIS_MSG_MAX];
-    json_t *rows;               /* owned: data.data, the result rows (arrays), or NULL */
+    json_t *rows; /* owned: data.data, the result rows (arrays), or NULL */
 };
 
 /** Parses a reply of POST /api/query/<ns>/<db>. Free with doris_sql_reply_clear. */

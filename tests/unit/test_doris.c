@@ -57,8 +57,8 @@ static int emu_start(void)
     if (emu_pid == 0) {
         if (!freopen(logpath, "w", stdout) || !freopen(logpath, "a", stderr))
             _exit(127);
-        execlp("python3", "python3", "tests/doris_emulator.py", "--fe-port", "0", "--be-port",
-               "0", "--ready-file", ready, "--hang-seconds", "2", (char *)NULL);
+        execlp("python3", "python3", "tests/doris_emulator.py", "--fe-port", "0", "--be-port", "0",
+               "--ready-file", ready, "--hang-seconds", "2", (char *)NULL);
         _exit(127);
     }
     for (int i = 0; i < 300; i++) {
@@ -191,33 +191,33 @@ static const char *last_load_header(const char *name)
 
 /* ---- events ------------------------------------------------------------------------------ */
 
-static struct value I(int64_t x)
-{
+static struct value I(int64_t x) {
     return (struct value){.kind = VALUE_INT, .v.i = x};
 }
 
-static struct value S(const char *s)
-{
+static struct value
+S(const char *s) {
     return (struct value){.kind = VALUE_STRING, .v.s = {s, strlen(s), 0}};
 }
 
-static struct value N(void)
-{
+static struct value
+N(void) {
     return (struct value){.kind = VALUE_NULL};
 }
 
-static struct value UNCHANGED(void)
-{
+static struct value
+UNCHANGED(void) {
     return (struct value){.kind = VALUE_UNCHANGED};
 }
 
-static struct value ABSENT(void)
-{
+static struct value
+ABSENT(void) {
     return (struct value){.kind = VALUE_ABSENT};
 }
 
 /* orders(id int4 primary key, note varchar(5), qty int4, big text) */
-static struct schema_table *orders(bool keyed)
+static struct schema_table *
+orders(bool keyed)
 {
     struct schema_table *t = schema_table_new("app", "public", keyed ? "orders" : "log");
     struct schema_column *c = schema_table_add_column(t, "id", "int4", VALUE_INT);

@@ -18,12 +18,13 @@ static int parse_load(const char *body, struct doris_load_reply *r)
 static void test_load_success(void)
 {
     struct doris_load_reply r;
-    const char *body = "{\n    \"TxnId\": 1003,\n    \"Label\": \"b6f3bc78\",\n"
-                       "    \"TwoPhaseCommit\": \"false\",\n    \"Status\": \"Success\",\n"
-                       "    \"Message\": \"OK\",\n    \"NumberTotalRows\": 1000000,\n"
-                       "    \"NumberLoadedRows\": 1000000,\n    \"NumberFilteredRows\": 1,\n"
-                       "    \"NumberUnselectedRows\": 0,\n    \"LoadBytes\": 40888898,\n"
-                       "    \"ErrorURL\": \"http://192.168.1.1:8042/api/_load_error_log?file=x\"\n}";
+    const char *body =
+        "{\n    \"TxnId\": 1003,\n    \"Label\": \"b6f3bc78\",\n"
+        "    \"TwoPhaseCommit\": \"false\",\n    \"Status\": \"Success\",\n"
+        "    \"Message\": \"OK\",\n    \"NumberTotalRows\": 1000000,\n"
+        "    \"NumberLoadedRows\": 1000000,\n    \"NumberFilteredRows\": 1,\n"
+        "    \"NumberUnselectedRows\": 0,\n    \"LoadBytes\": 40888898,\n"
+        "    \"ErrorURL\": \"http://192.168.1.1:8042/api/_load_error_log?file=x\"\n}";
     CHECK_INT(parse_load(body, &r), 0);
     CHECK_INT(r.status, DORIS_LOAD_SUCCESS);
     CHECK_INT(r.txn_id, 1003);
@@ -102,8 +103,7 @@ static void test_load_failures(void)
               0);
     CHECK_INT(r.status, DORIS_LOAD_FE_ERROR);
     CHECK(r.unauthorized);
-    CHECK_INT(parse_load("{\"status\":\"FAILED\",\"msg\":\"There is no 100-continue header\"}",
-                         &r),
+    CHECK_INT(parse_load("{\"status\":\"FAILED\",\"msg\":\"There is no 100-continue header\"}", &r),
               0);
     CHECK_INT(r.status, DORIS_LOAD_FE_ERROR);
     CHECK(!r.unauthorized);
@@ -133,9 +133,9 @@ static int txn(const char *body, char *msg)
 static void test_two_phase_replies(void)
 {
     char msg[DORIS_MSG_MAX];
-    CHECK_INT(txn("{\"status\":\"Success\",\"msg\":\"transaction [18] commit successfully.\"}",
-                  msg),
-              DORIS_TXN_DONE);
+    CHECK_INT(
+        txn("{\"status\":\"Success\",\"msg\":\"transaction [18] commit successfully.\"}", msg),
+        DORIS_TXN_DONE);
     CHECK_STR(msg, "transaction [18] commit successfully.");
     CHECK_INT(txn("{\"status\":\"ANALYSIS_ERROR\",\"msg\":\"TStatus: errCode = 2, detailMessage = "
                   "transaction [18] is already visible, not pre-committed.\"}",

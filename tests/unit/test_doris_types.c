@@ -233,9 +233,8 @@ static void test_enum_array(void)
     c.elem_kind = VALUE_INT;
     CHECK_STR(dtype(&c, EVENT_POSTGRESQL, false), "ARRAY<INT>");
     CHECK_STR(dtype(&c, EVENT_POSTGRESQL, true), "VARCHAR(65533)");
-    struct value elems[3] = {{.kind = VALUE_INT, .v.i = 1},
-                             {.kind = VALUE_NULL},
-                             {.kind = VALUE_INT, .v.i = -3}};
+    struct value elems[3] = {
+        {.kind = VALUE_INT, .v.i = 1}, {.kind = VALUE_NULL}, {.kind = VALUE_INT, .v.i = -3}};
     struct value a = {.kind = VALUE_ARRAY, .v.array = {elems, 3}};
     CHECK_STR(jval(&c, EVENT_POSTGRESQL, &a, NULL), "[1,null,-3]");
     c = col("_numeric", VALUE_ARRAY);
@@ -269,9 +268,14 @@ static void test_create_table(void)
     struct schema_table *t = sample_table(true);
     const char *names[] = {"replication_num", "light_schema_change"};
     const char *values[] = {"1", "false"};
-    struct doristype_table_spec spec = {.db = "d\"b", .name = "orders", .src = t,
-                                        .conn = EVENT_MYSQL, .buckets = 0,
-                                        .prop_names = names, .prop_values = values, .nprops = 2};
+    struct doristype_table_spec spec = {.db = "d\"b",
+                                        .name = "orders",
+                                        .src = t,
+                                        .conn = EVENT_MYSQL,
+                                        .buckets = 0,
+                                        .prop_names = names,
+                                        .prop_values = values,
+                                        .nprops = 2};
     struct buf b;
     buf_init(&b);
     doristype_create_table(&b, &spec);
