@@ -6,6 +6,7 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 
 /* Doris's VARCHAR limit in bytes; CHAR's is 255. */
 #define VARCHAR_MAX    65533
@@ -584,6 +585,84 @@ void doristype_sql_string(struct buf *out, const char *s)
         buf_putc(out, *p);
     }
     buf_putc(out, '"');
+}
+
+bool doristype_default(struct buf *out, const struct schema_column *c, enum event_connector conn)
+{
+    const char *d = c->default_value;
+    if (!d || !*d || strcasecmp(d, "null") == 0)
+        return false;
+    switch (c->kind) {
+    case VALUE_INT:
+    case VALUE_UINT:
+    case VALUE_FLOAT32:
+    case VALUE_FLOAT64:
+    case VALUE_DECIMAL:
+    case VALUE_BOOL:
+    case VALUE_STRING:
+    case VALUE_ENUM:
+    case VALUE_SET:
+    case VALUE_DATE:
+    case VALUE_DATETIME:
+        break;
+    default:
+        return false;
+    }
+    struct buf text;
+    buf_init(&text);
+    if (d[0] == '\'') {
+        /* PostgreSQL 'text'::type, MySQL 'text' */
+        const char *end = strrchr(d, '\'');
+        if (end == d || (end[1] != '\0' && strncmp(end + 1, "::", 2) != 0)) {
+            buf_free(&text);
+            return false;
+        }
+        for (const char *p = d + 1; p < end; p++) {
+            if (*p == '\'' && p[1] == '\'')
+                p++;
+            buf_putc(&text, *p);
+        }
+    } else if (conn == EVENT_POSTGRESQL && (c->kind == VALUE_STRING || c->kind == VALUE_ENUM ||
+                                            c->kind == VALUE_DATE || c->kind == VALUE_DATETIME)) {
+        /* PostgreSQL quotes every constant of these kinds: a bare word is an expression */
+        buf_free(&text);
+        return false;
+    } else {
+        buf_puts(&text, d);
+    }
+    bool ok = true;
+    const char *t = text.data ? text.data : "";
+    switch (c->kind) {
+    case VALUE_INT:
+    case VALUE_UINT:
+    case VALUE_FLOAT32:
+    case VALUE_FLOAT64:
+    case VALUE_DECIMAL: {
+        char *end;
+        (void)strtod(t, &end);
+        ok = end != t && *end == '\0';
+        break;
+    }
+    case VALUE_BOOL:
+        ok = strcasecmp(t, "true") == 0 || strcasecmp(t, "false") == 0 || strcmp(t, "1") == 0 ||
+             strcmp(t, "0") == 0;
+        break;
+    case VALUE_DATE:
+    case VALUE_DATETIME:
+        /* 2024-01-31[ 12:00:00[.123]] and nothing else (no zone, no function) */
+        for (const char *p = t; *p && ok; p++)
+            ok = (*p >= '0' && *p <= '9') || *p == '-' || *p == ':' || *p == ' ' || *p == '.';
+        ok = ok && strlen(t) >= 10;
+        break;
+    default:
+        /* MySQL shows a string default bare; an expression default has a call in it */
+        ok = !strchr(t, '(') && strcasecmp(t, "CURRENT_TIMESTAMP") != 0;
+        break;
+    }
+    if (ok)
+        buf_puts(out, t);
+    buf_free(&text);
+    return ok;
 }
 
 static void put_table_name(struct buf *out, const char *db, const char *table)

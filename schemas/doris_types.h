@@ -60,6 +60,12 @@ struct doristype_table_spec {
  * one, a DUPLICATE KEY table with random distribution. User properties override defaults. */
 void doristype_create_table(struct buf *out, const struct doristype_table_spec *spec);
 
+/** Appends the source column's default as the text of Doris's DEFAULT "..." and returns true
+ * when it is a constant Doris reads the same way; false (nothing appended) for no default,
+ * expressions (nextval(), CURRENT_TIMESTAMP) and kinds whose Doris form differs from the
+ * source's text. */
+bool doristype_default(struct buf *out, const struct schema_column *c, enum event_connector conn);
+
 /** Appends ALTER TABLE db.t ADD COLUMN for column c (nullable). */
 void doristype_add_column(struct buf *out, const char *db, const char *table,
                           const struct schema_column *c, enum event_connector conn);

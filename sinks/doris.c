@@ -468,89 +468,6 @@ static int inspect_table(struct doris_sink *s, struct dtable *t, struct error *e
     return rc;
 }
 
-/* The source column's default as the text of Doris's DEFAULT "...", when it is a constant
- * whose text Doris reads the same way; false for expressions (nextval(), CURRENT_TIMESTAMP),
- * for kinds whose Doris form differs from the source's text, and when there is none. */
-static bool default_literal(const struct schema_column *c, enum event_connector conn,
-                            struct buf *out)
-{
-    const char *d = c->default_value;
-    if (!d || !*d || streq_ci(d, "null"))
-        return false;
-    switch (c->kind) {
-    case VALUE_INT:
-    case VALUE_UINT:
-    case VALUE_FLOAT32:
-    case VALUE_FLOAT64:
-    case VALUE_DECIMAL:
-    case VALUE_BOOL:
-    case VALUE_STRING:
-    case VALUE_ENUM:
-    case VALUE_SET:
-    case VALUE_DATE:
-    case VALUE_DATETIME:
-        break;
-    default:
-        return false;
-    }
-    struct buf text;
-    buf_init(&text);
-    if (d[0] == '\'') {
-        /* PostgreSQL 'text'::type, MySQL 'text' */
-        const char *end = strrchr(d, '\'');
-        if (end == d || (end[1] != '\0' && strncmp(end + 1, "::", 2) != 0)) {
-            buf_free(&text);
-            return false;
-        }
-        for (const char *p = d + 1; p < end; p++) {
-            if (*p == '\'' && p[1] == '\'')
-                p++;
-            buf_putc(&text, *p);
-        }
-    } else if (conn == EVENT_POSTGRESQL && c->kind != VALUE_BOOL &&
-               (c->kind == VALUE_STRING || c->kind == VALUE_ENUM || c->kind == VALUE_DATE ||
-                c->kind == VALUE_DATETIME)) {
-        /* PostgreSQL quotes every constant of these kinds: a bare word is an expression */
-        buf_free(&text);
-        return false;
-    } else {
-        buf_puts(&text, d);
-    }
-    bool ok = true;
-    const char *t = text.data ? text.data : "";
-    switch (c->kind) {
-    case VALUE_INT:
-    case VALUE_UINT:
-    case VALUE_FLOAT32:
-    case VALUE_FLOAT64:
-    case VALUE_DECIMAL: {
-        char *end;
-        (void)strtod(t, &end);
-        ok = end != t && *end == '\0';
-        break;
-    }
-    case VALUE_BOOL:
-        ok = streq_ci(t, "true") || streq_ci(t, "false") || strcmp(t, "1") == 0 ||
-             strcmp(t, "0") == 0;
-        break;
-    case VALUE_DATE:
-    case VALUE_DATETIME:
-        /* 2024-01-31[ 12:00:00[.123]] and nothing else (no zone, no function) */
-        for (const char *p = t; *p && ok; p++)
-            ok = (*p >= '0' && *p <= '9') || *p == '-' || *p == ':' || *p == ' ' || *p == '.';
-        ok = ok && strlen(t) >= 10;
-        break;
-    default:
-        /* MySQL shows a string default bare; an expression default has a call in it */
-        ok = !strchr(t, '(') && !streq_ci(t, "CURRENT_TIMESTAMP");
-        break;
-    }
-    if (ok)
-        buf_puts(out, t);
-    buf_free(&text);
-    return ok;
-}
-
 static int add_column(struct doris_sink *s, struct dtable *t, const struct schema_column *c,
                       struct error *err)
 {
@@ -559,7 +476,7 @@ static int add_column(struct doris_sink *s, struct dtable *t, const struct schem
     buf_init(&def);
     doristype_add_column(&stmt, t->db, t->name, c, t->conn);
     size_t plain = stmt.len;
-    bool with_default = default_literal(c, t->conn, &def);
+    bool with_default = doristype_default(&def, c, t->conn);
     if (with_default) {
         /* rows the source holds already take the default without any change event */
         buf_puts(&stmt, " DEFAULT ");

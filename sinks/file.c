@@ -75,19 +75,7 @@ static int file_emit(void *ctx, const struct render_record *rec, struct error *e
     struct file_sink *fs = ctx;
     struct buf *b = &fs->pending;
 
-    buf_puts(b, "{\"topic\":");
-    buf_json_str(b, rec->topic, strlen(rec->topic));
-    buf_puts(b, ",\"key\":");
-    if (rec->key)
-        buf_append(b, rec->key, rec->key_len);
-    else
-        buf_puts(b, "null");
-    buf_puts(b, ",\"value\":");
-    if (rec->value)
-        buf_append(b, rec->value, rec->value_len);
-    else
-        buf_puts(b, "null");
-    buf_puts(b, "}\n");
+    render_record_line(b, rec);
     if (b->len >= FILE_SINK_CHUNK)
         return file_write_pending(fs, err);
     return 0;

@@ -2785,3 +2785,20 @@ int render_commit(const struct render *r, const struct event *ev, struct txmeta 
     txmeta_end(tx);
     return rc;
 }
+
+void render_record_line(struct buf *b, const struct render_record *rec)
+{
+    buf_puts(b, "{\"topic\":");
+    buf_json_str(b, rec->topic, strlen(rec->topic));
+    buf_puts(b, ",\"key\":");
+    if (rec->key)
+        buf_append(b, rec->key, rec->key_len);
+    else
+        buf_puts(b, "null");
+    buf_puts(b, ",\"value\":");
+    if (rec->value)
+        buf_append(b, rec->value, rec->value_len);
+    else
+        buf_puts(b, "null");
+    buf_puts(b, "}\n");
+}

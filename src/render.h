@@ -42,6 +42,11 @@ struct render_record {
 
 typedef int (*render_emit_fn)(void *ctx, const struct render_record *rec, struct error *err);
 
+struct buf;
+/** Appends rec as one JSON line, {"topic":T,"key":K,"value":V} and a newline, with K and V the
+ * record's own texts (null when absent): the file sink's and `dbtail decode`'s output. */
+void render_record_line(struct buf *b, const struct render_record *rec);
+
 /** Reads the rendering options from cfg (borrowed for the render's life); *out is new. */
 DBT_MUSTCHECK int render_new(const struct config *cfg, struct render **out, struct error *err);
 void render_free(struct render *r);

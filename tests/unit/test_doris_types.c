@@ -332,6 +332,41 @@ static void test_alter_and_widen(void)
     CHECK(!doristype_widens("DATE", "INT"));
 }
 
+/* The DEFAULT text for a column with the given default, or "-" when there is none. */
+static const char *dflt(enum value_kind kind, const char *def, enum event_connector conn)
+{
+    static char out[64];
+    struct schema_column c = col("t", kind);
+    c.default_value = (char *)def;
+    struct buf b;
+    buf_init(&b);
+    bool ok = doristype_default(&b, &c, conn);
+    snprintf(out, sizeof out, "%s", ok ? (b.data ? b.data : "") : "-");
+    buf_free(&b);
+    return out;
+}
+
+static void test_defaults(void)
+{
+    CHECK_STR(dflt(VALUE_INT, "7", EVENT_POSTGRESQL), "7");
+    CHECK_STR(dflt(VALUE_INT, "'-1'::integer", EVENT_POSTGRESQL), "-1");
+    CHECK_STR(dflt(VALUE_DECIMAL, "1.50", EVENT_MYSQL), "1.50");
+    CHECK_STR(dflt(VALUE_INT, "nextval('s'::regclass)", EVENT_POSTGRESQL), "-");
+    CHECK_STR(dflt(VALUE_STRING, "'it''s'::character varying", EVENT_POSTGRESQL), "it's");
+    CHECK_STR(dflt(VALUE_STRING, "CURRENT_USER", EVENT_POSTGRESQL), "-");
+    CHECK_STR(dflt(VALUE_STRING, "plain", EVENT_MYSQL), "plain");
+    CHECK_STR(dflt(VALUE_STRING, "uuid()", EVENT_MYSQL), "-");
+    CHECK_STR(dflt(VALUE_BOOL, "true", EVENT_POSTGRESQL), "true");
+    CHECK_STR(dflt(VALUE_DATE, "'2024-01-31'::date", EVENT_POSTGRESQL), "2024-01-31");
+    CHECK_STR(dflt(VALUE_DATETIME, "CURRENT_TIMESTAMP", EVENT_MYSQL), "-");
+    CHECK_STR(dflt(VALUE_DATETIME, "2024-01-31 10:00:00", EVENT_MYSQL), "2024-01-31 10:00:00");
+    CHECK_STR(dflt(VALUE_TIMESTAMP, "'2024-01-31 10:00:00+00'::timestamptz", EVENT_POSTGRESQL),
+              "-");
+    CHECK_STR(dflt(VALUE_BYTES, "'\\x00'::bytea", EVENT_POSTGRESQL), "-");
+    CHECK_STR(dflt(VALUE_INT, "NULL", EVENT_MYSQL), "-");
+    CHECK_STR(dflt(VALUE_INT, NULL, EVENT_MYSQL), "-");
+}
+
 int main(int argc, char **argv)
 {
     static const struct unit_case cases[] = {
@@ -343,6 +378,7 @@ int main(int argc, char **argv)
         {"enum, set, arrays", test_enum_array},
         {"create table", test_create_table},
         {"alter table and widening", test_alter_and_widen},
+        {"column defaults", test_defaults},
         {NULL, NULL},
     };
     return unit_main("doris_types", cases, argc, argv);
