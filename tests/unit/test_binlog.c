@@ -750,6 +750,71 @@ static void test_mysql56_types(void)
         mysql_table_def_free(defs[i]);
 }
 
+/* An event built by hand: header (timestamp 1, server id 7, next position pos + size), body,
+ * no checksum. */
+static size_t make_event(uint8_t *out, uint8_t type, uint32_t pos, const void *body, size_t n)
+{
+    uint32_t size = (uint32_t)(BINLOG_HEADER_LEN + n), next = pos + size;
+    memset(out, 0, BINLOG_HEADER_LEN);
+    out[0] = 1;
+    out[4] = type;
+    out[5] = 7;
+    memcpy(out + 9, &size, 4);
+    memcpy(out + 13, &next, 4);
+    memcpy(out + BINLOG_HEADER_LEN, body, n);
+    return size;
+}
+
+static void test_synthetic_events(void)
+{
+    struct binlog_decoder_opts opts = {.connector = EVENT_MYSQL};
+    struct binlog_decoder *d = binlog_decoder_new(&opts);
+    struct error err;
+    const struct event *ev;
+    uint8_t ev_buf[128];
+    binlog_decoder_start(d, "x.000009", 100, BINLOG_CHECKSUM_OFF, NULL, false);
+
+    /* An event type nobody knows is skipped by its length and reported. */
+    size_t n = make_event(ev_buf, 99, 100, "abc", 3);
+    CHECK(binlog_decoder_feed(d, ev_buf, n, &err) == 0);
+    CHECK(binlog_decoder_next(d, &ev, &err) == 0);
+    CHECK_INT(binlog_decoder_skipped(d), 99);
+    CHECK_INT(binlog_decoder_pos(d), 100 + n);
+
+    /* HEARTBEAT_V2: log name and position as fields, then the end mark. */
+    const uint8_t hb[] = {1, 8, 'x', '.', '0', '0', '0', '0', '0', '9', 2, 1, 100, 0};
+    struct cursor c;
+    struct binlog_heartbeat h;
+    cursor_init(&c, hb, sizeof hb);
+    CHECK(binlog_parse_heartbeat(BINLOG_HEARTBEAT_V2, &c, &h, &err) == 0);
+    CHECK(h.file_len == 8 && memcmp(h.file, "x.000009", 8) == 0 && h.pos == 100);
+    uint64_t pos = binlog_decoder_pos(d);
+    n = make_event(ev_buf, BINLOG_HEARTBEAT_V2, 0, hb, sizeof hb);
+    CHECK(binlog_decoder_feed(d, ev_buf, n, &err) == 0);
+    CHECK(binlog_decoder_next(d, &ev, &err) == 1 && ev->op == EVENT_HEARTBEAT);
+    CHECK(binlog_decoder_next(d, &ev, &err) == 0);
+    CHECK_INT(binlog_decoder_pos(d), pos);
+
+    /* STOP ends nothing; INCIDENT stops decoding with its message. */
+    n = make_event(ev_buf, BINLOG_STOP, (uint32_t)pos, "", 0);
+    CHECK(binlog_decoder_feed(d, ev_buf, n, &err) == 0);
+    CHECK(binlog_decoder_next(d, &ev, &err) == 0);
+    const uint8_t incident[] = {1, 0, 11, 'l', 'o', 's', 't', ' ', 'e', 'v', 'e', 'n', 't', 's'};
+    n = make_event(ev_buf, BINLOG_INCIDENT, (uint32_t)binlog_decoder_pos(d), incident,
+                   sizeof incident);
+    CHECK(binlog_decoder_feed(d, ev_buf, n, &err) == 0);
+    CHECK(binlog_decoder_next(d, &ev, &err) == -1);
+    CHECK(strstr(err.msg, "INCIDENT 1") != NULL && strstr(err.msg, "lost events") != NULL);
+
+    /* Rows of a table id no TABLE_MAP named: an error, not a guess. */
+    const uint8_t rows[] = {5, 0, 0, 0, 0, 0, 1, 0, 1, 0xff, 0, 1};
+    n = make_event(ev_buf, BINLOG_WRITE_ROWS_V1, 400, rows, sizeof rows);
+    CHECK(binlog_decoder_feed(d, ev_buf, n, &err) == 0);
+    CHECK(binlog_decoder_next(d, &ev, &err) == -1);
+    CHECK(strstr(err.msg, "no TABLE_MAP") != NULL);
+    binlog_decoder_free(d);
+}
+
 /* ---------------------------------------------------------------- encodings */
 
 static void test_decimal(void)
@@ -1108,6 +1173,7 @@ static const struct unit_case cases[] = {
     {"checksum fixtures", test_checksums},
     {"mariadb 10.11 types fixture", test_mariadb_types},
     {"mysql 5.6 types fixture", test_mysql56_types},
+    {"synthetic events", test_synthetic_events},
     {"decimal", test_decimal},
     {"temporal", test_temporal},
     {"integers and strings", test_integers_and_strings},
