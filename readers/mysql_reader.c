@@ -121,7 +121,6 @@ struct snapshot {
     size_t nahead; /* slots in ahead */
     bool have_ahead;
     bool pending_commit;
-    bool finished;
 };
 
 struct filter {
@@ -133,7 +132,6 @@ struct filter {
 
 struct mysql_reader {
     struct reader base;
-    const struct config *cfg;
     enum reader_mode mode;
     enum event_connector connector;
     struct myconn_params params;
@@ -174,7 +172,6 @@ struct mysql_reader {
     struct event ev;
     struct binlog_arena *arena;
     json_t *position;
-    char *ev_file;
 };
 
 static int64_t now_ms(void)
@@ -1934,7 +1931,6 @@ int mysql_reader_new(const struct config *cfg, enum reader_mode mode, struct rea
                                               "verify_identity", NULL};
     struct mysql_reader *r = mem_calloc(1, sizeof *r);
     r->base.ops = &mysql_ops;
-    r->cfg = cfg;
     r->mode = mode;
     r->history = mysql_schema_history_new();
     r->arena = binlog_arena_new();
