@@ -77,6 +77,14 @@ run_flavour() {
         # No column metadata: col_N names and no key; the values of these types agree.
         $CHECK same "$live" "$dec" decode.types.simple --positional
     fi
+
+    # A binlog cut inside an event: the records before it, then the offset, exit status 1.
+    head -c 6000 "$binlog" >"$TMP_ROOT/$flavour-cut"
+    "$DBTAIL" decode "$TMP_ROOT/$flavour-cut" >"$TMP_ROOT/$flavour-cut.jsonl" 2>"$TMP_ROOT/$flavour-cut.err"
+    check_eq "$flavour: a cut binlog exits with status 1" "$?" 1
+    check "$flavour: the error names the offset of the cut event" \
+        grep -q "$flavour-cut at offset [0-9]*: .*truncated" "$TMP_ROOT/$flavour-cut.err"
+    check "$flavour: the events before the cut are printed" grep -q '"op":"c"' "$TMP_ROOT/$flavour-cut.jsonl"
 }
 
 start_mariadb || { not_ok "mariadb starts"; exit 1; }
