@@ -30,6 +30,8 @@ struct pending {
     bool too_large;
 };
 
+/* libmicrohttpd hands its own format strings here, as a printf-style callback. */
+static void mhd_log(void *cls, const char *fmt, va_list ap) DBT_PRINTF(2, 0);
 static void mhd_log(void *cls, const char *fmt, va_list ap)
 {
     char text[512];
