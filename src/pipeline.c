@@ -344,6 +344,15 @@ static int final_checkpoint(struct pipeline *p, struct error *err)
         err->retriable = false;
         return -1;
     }
+    /* Work a sink may only do once a checkpoint holds it (committing the Doris two-phase loads
+     * the state file now lists) would otherwise wait for the next start, and pre-committed
+     * loads expire on the server. If it fails, that next start does it from the state file. */
+    for (size_t i = 0; i < p->ntypes; i++) {
+        struct error poll_err;
+        if (p->sinks[i]->ops->poll(p->sinks[i], &poll_err) < 0)
+            log_warn("pipeline", "%s after the final checkpoint (done again at the next start)",
+                     poll_err.msg);
+    }
     return 0;
 }
 
