@@ -1427,14 +1427,9 @@ static int stream_take(struct mysql_reader *r, const struct event *e, struct err
         r->last_commit_ms = now;
         r->ev = *e;
         return 1;
-    case EVENT_HEARTBEAT:
-        if (r->heartbeat_ms <= 0 || now - r->last_heartbeat_ms < r->heartbeat_ms)
-            return 0;
-        r->last_heartbeat_ms = now;
-        r->ev = *e;
-        r->ev.source.ts_us = wall_us();
-        return 1;
     default:
+        /* The server's heartbeats only keep the connection alive: dbtail's own are timed in
+         * stream_step. */
         return 0;
     }
 }
@@ -1468,7 +1463,25 @@ static int stream_step(struct mysql_reader *r, const struct event **out, int tim
             }
             continue;
         }
-        int64_t left = deadline - now_ms();
+        int64_t now = now_ms();
+        if (r->heartbeat_ms > 0 && now - r->last_heartbeat_ms >= r->heartbeat_ms &&
+            !binlog_decoder_in_transaction(r->dec)) {
+            /* Between transactions, whether changes flow or not, as Debezium's heartbeat. */
+            r->last_heartbeat_ms = now;
+            struct event *e = &r->ev;
+            memset(e, 0, sizeof *e);
+            e->op = EVENT_HEARTBEAT;
+            e->source.connector = r->connector;
+            e->source.ts_us = wall_us();
+            e->source.txid = -1;
+            e->source.thread = -1;
+            e->source.server_id = r->source_server_id;
+            e->source.file = binlog_decoder_file(r->dec);
+            e->source.pos = binlog_decoder_pos(r->dec);
+            *out = e;
+            return 0;
+        }
+        int64_t left = deadline - now;
         const uint8_t *raw;
         size_t len;
         int rc = myconn_binlog_next(r->bl, &raw, &len, left > 0 ? (int)left : 0, err);
