@@ -683,6 +683,21 @@ static void fix_values(const struct schema_table *t, struct value *v)
     }
 }
 
+/* The query connection, reconnected when the server closed it while the stream was quiet
+ * (wait_timeout): only the stream's own failures should restart the reader. */
+static MYSQL *live_query(struct mysql_reader *r, struct error *err)
+{
+    if (mysql_ping(r->q) == 0)
+        return r->q;
+    log_info(LOG, "reconnecting the query connection (%s)", mysql_error(r->q));
+    MYSQL *m;
+    if (myconn_connect(&r->params, &m, err) < 0)
+        return NULL;
+    mysql_close(r->q);
+    r->q = m;
+    return m;
+}
+
 /* The decoder's TABLE_MAP hook: which schema the rows of the table get. */
 static int on_table_map(void *ctx, struct binlog_table *tm, struct binlog_decoder_table *out,
                         struct error *err)
@@ -701,7 +716,8 @@ static int on_table_map(void *ctx, struct binlog_table *tm, struct binlog_decode
                                                    &ignored) == 0;
     if (!complete && !(tm->has_names && tm->has_signedness)) {
         /* The TABLE_MAP alone cannot be decoded: ask information_schema now. */
-        if (refresh_schemas(r, r->q, at, err) < 0)
+        MYSQL *q = live_query(r, err);
+        if (q == NULL || refresh_schemas(r, q, at, err) < 0)
             return -1;
         def = mysql_schema_history_at(r->history, tm->db, tm->name, at);
         if (def == NULL)
@@ -1325,7 +1341,8 @@ static int filter_skips(struct mysql_reader *r, const struct event *e, bool *ski
         buf_init(&sql);
         buf_printf(&sql, "SELECT %s <= %s", key.data, t->r[k].hi);
         char *v = NULL;
-        int rc = myconn_scalar(r->q, sql.data, &v, err);
+        MYSQL *q = live_query(r, err);
+        int rc = q ? myconn_scalar(q, sql.data, &v, err) : -1;
         buf_free(&sql);
         if (rc < 0) {
             buf_free(&key);
@@ -1404,7 +1421,8 @@ static int stream_take(struct mysql_reader *r, const struct event *e, struct err
     case EVENT_DDL: {
         struct mysql_pos end =
             mpos(binlog_decoder_file(r->dec), binlog_decoder_event_end(r->dec));
-        if (refresh_schemas(r, r->q, end, err) < 0)
+        MYSQL *q = live_query(r, err);
+        if (q == NULL || refresh_schemas(r, q, end, err) < 0)
             return -1;
         if (!r->include_schema_changes ||
             (e->ddl_db && *e->ddl_db && !db_captured(r, e->ddl_db)))
