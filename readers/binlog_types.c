@@ -837,7 +837,7 @@ static void put_json_string(struct buf *b, const char *s, size_t len)
 }
 
 /* MySQL prints doubles with the fewest digits that read back (my_gcvt), in plain notation
- * unless the exponent is out of [-5, 15]. */
+ * unless the exponent is out of [-5, 15], and integral ones with ".0". */
 static void put_json_double(struct buf *b, double v)
 {
     char tmp[40];
@@ -867,6 +867,9 @@ static void put_json_double(struct buf *b, double v)
         decimals = 0;
     snprintf(tmp, sizeof tmp, "%.*f", decimals, v);
     buf_puts(b, tmp);
+    /* A double stays recognisable as one: 3.0, not 3. */
+    if (decimals == 0 && isfinite(v))
+        buf_puts(b, ".0");
 }
 
 static void put_two(struct buf *b, unsigned v)

@@ -1038,6 +1038,16 @@ static void test_json(void)
     buf_reset(&b);
     CHECK(binlog_json_to_text(json_doc, 0, &b, &err) == 0);
     CHECK_STR(b.data, "null");
+    /* Doubles: the shortest digits, plain or with an exponent, integral ones with ".0". */
+    const double dv[] = {3.0, 1.5, 0.1, 1e20, -2.5e-7};
+    const char *const dt[] = {"3.0", "1.5", "0.1", "1e20", "-2.5e-7"};
+    for (size_t i = 0; i < 5; i++) {
+        uint8_t dbl[9] = {0x0B};
+        memcpy(dbl + 1, &dv[i], 8);
+        buf_reset(&b);
+        CHECK(binlog_json_to_text(dbl, sizeof dbl, &b, &err) == 0);
+        CHECK_STR(b.data, dt[i]);
+    }
     /* Opaque DECIMAL(4,2) 12.34 and DATE 2020-01-02 (packed). */
     const uint8_t dec[] = {0x0F, 0xF6, 0x04, 0x04, 0x02, 0x8C, 0x22};
     buf_reset(&b);
