@@ -10,7 +10,6 @@ cd "$(dirname "$0")/.."
 filter="${1:-}"
 jobs_max="${DBTAIL_TEST_JOBS:-3}"
 log_dir="build/test-logs"
-rm -rf "$log_dir"
 mkdir -p "$log_dir"
 
 export ASAN_OPTIONS="${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=0}"
@@ -41,6 +40,7 @@ start_one() {
     local name="$1" command="$2"
     local log="$log_dir/$name.log"
     mkdir -p "$(dirname "$log")"
+    rm -f "$log.result"
     (
         start=$SECONDS
         eval "$command" >"$log" 2>&1 </dev/null
