@@ -83,21 +83,19 @@ void binlog_fde_default(struct binlog_fde *fde, enum binlog_checksum checksum)
     fde->n_post_header = 0;
 }
 
-int binlog_parse_header(const uint8_t *ev, size_t len, struct binlog_header *h,
-                        struct error *err)
+int binlog_parse_header(const uint8_t *ev, size_t len, struct binlog_header *h, struct error *err)
 {
     struct cursor c;
     cursor_init(&c, ev, len);
     if (!cursor_u32le(&c, &h->timestamp) || !cursor_u8(&c, &h->type) ||
         !cursor_u32le(&c, &h->server_id) || !cursor_u32le(&c, &h->event_size) ||
         !cursor_u32le(&c, &h->next_pos) || !cursor_u16le(&c, &h->flags))
-        return error_set(err, "event header is truncated: %zu bytes of %d", len,
-                         BINLOG_HEADER_LEN);
+        return error_set(err, "event header is truncated: %zu bytes of %d", len, BINLOG_HEADER_LEN);
     if (h->event_size < BINLOG_HEADER_LEN)
         return error_set(err, "event size %u is smaller than its header", h->event_size);
     if (h->event_size > len)
-        return error_set(err, "%s event of %u bytes is truncated to %zu",
-                         binlog_type_name(h->type), h->event_size, len);
+        return error_set(err, "%s event of %u bytes is truncated to %zu", binlog_type_name(h->type),
+                         h->event_size, len);
     return 0;
 }
 
@@ -123,8 +121,8 @@ static bool crc_ok(const uint8_t *ev, size_t len)
         off += chunk;
     }
     const uint8_t *s = ev + n;
-    uint32_t want = (uint32_t)s[0] | (uint32_t)s[1] << 8 | (uint32_t)s[2] << 16 |
-                    (uint32_t)s[3] << 24;
+    uint32_t want =
+        (uint32_t)s[0] | (uint32_t)s[1] << 8 | (uint32_t)s[2] << 16 | (uint32_t)s[3] << 24;
     return (uint32_t)crc == want;
 }
 
@@ -156,11 +154,9 @@ int binlog_parse_fde(const uint8_t *ev, size_t len, struct binlog_fde *fde, stru
         !cursor_u32le(&c, &fde->created) || !cursor_u8(&c, &fde->header_len))
         return short_event(err, "FORMAT_DESCRIPTION", c.off);
     if (fde->binlog_version != 4)
-        return error_set(err, "binlog version %u is not supported (only v4)",
-                         fde->binlog_version);
+        return error_set(err, "binlog version %u is not supported (only v4)", fde->binlog_version);
     if (fde->header_len < BINLOG_HEADER_LEN)
-        return error_set(err, "FORMAT_DESCRIPTION gives a header length of %u",
-                         fde->header_len);
+        return error_set(err, "FORMAT_DESCRIPTION gives a header length of %u", fde->header_len);
     memcpy(fde->server_version, ver, 50);
     fde->server_version[50] = '\0';
     fde->mariadb = strstr(fde->server_version, "MariaDB") != NULL;
@@ -180,7 +176,6 @@ int binlog_parse_fde(const uint8_t *ev, size_t len, struct binlog_fde *fde, stru
     memcpy(fde->post_header_len, ev + BINLOG_HEADER_LEN + c.off, fde->n_post_header);
     return 0;
 }
-
 
 int binlog_event_body(const struct binlog_fde *fde, const uint8_t *ev, size_t len,
                       struct cursor *body, struct error *err)
@@ -261,8 +256,8 @@ static int mariadb_inflate(const uint8_t *p, size_t len, struct buf *out, struct
     uLongf got = want;
     int rc = uncompress((Bytef *)out->data, &got, p + 1 + lenlen, (uLong)(len - 1 - lenlen));
     if (rc != Z_OK || got != want)
-        return error_set(err, "compressed event does not inflate to its %u bytes (zlib %d)",
-                         want, rc);
+        return error_set(err, "compressed event does not inflate to its %u bytes (zlib %d)", want,
+                         rc);
     out->len = want;
     out->data[want] = '\0';
     return 0;
@@ -280,8 +275,7 @@ int binlog_parse_query(const struct binlog_fde *fde, uint8_t type, struct cursor
     if (!cursor_u32le(body, &out->thread_id) || !cursor_u32le(body, &out->exec_time) ||
         !cursor_u8(body, &db_len) || !cursor_u16le(body, &out->error_code) ||
         !cursor_u16le(body, &status_len) || !cursor_skip(body, ph - 13u) ||
-        !cursor_skip(body, status_len) || !cursor_bytes(body, db_len, &db) ||
-        !cursor_skip(body, 1))
+        !cursor_skip(body, status_len) || !cursor_bytes(body, db_len, &db) || !cursor_skip(body, 1))
         return short_event(err, "QUERY", body->off);
     out->db = (const char *)db;
     out->db_len = db_len;
@@ -307,8 +301,7 @@ int binlog_parse_xid(struct cursor *body, uint64_t *xid, struct error *err)
     return 0;
 }
 
-int binlog_parse_gtid(uint8_t type, struct cursor *body, struct binlog_gtid *out,
-                      struct error *err)
+int binlog_parse_gtid(uint8_t type, struct cursor *body, struct binlog_gtid *out, struct error *err)
 {
     const uint8_t *sid;
     memset(out, 0, sizeof *out);
@@ -354,8 +347,8 @@ int binlog_parse_mariadb_gtid_list(struct cursor *body, struct binlog_mariadb_gt
     return 0;
 }
 
-int binlog_parse_previous_gtids(struct cursor *body, struct binlog_gtid_interval **out,
-                                size_t *n, struct error *err)
+int binlog_parse_previous_gtids(struct cursor *body, struct binlog_gtid_interval **out, size_t *n,
+                                struct error *err)
 {
     uint64_t nsids;
     *out = NULL;
@@ -389,8 +382,7 @@ int binlog_parse_previous_gtids(struct cursor *body, struct binlog_gtid_interval
     return 0;
 bad:
     free(iv);
-    return error_set(err, "PREVIOUS_GTIDS event is malformed at offset %zu of its body",
-                     body->off);
+    return error_set(err, "PREVIOUS_GTIDS event is malformed at offset %zu of its body", body->off);
 }
 
 int binlog_parse_rows_query(uint8_t type, struct cursor *body, const char **sql, size_t *len,
@@ -494,8 +486,7 @@ int binlog_parse_transaction_payload(struct cursor *body, struct buf *out, struc
         return 0;
     }
     if (compression != 0)
-        return error_set(err, "TRANSACTION_PAYLOAD uses unknown compression %" PRIu64,
-                         compression);
+        return error_set(err, "TRANSACTION_PAYLOAD uses unknown compression %" PRIu64, compression);
     if (uncompressed > PAYLOAD_MAX)
         return error_set(err, "TRANSACTION_PAYLOAD claims %" PRIu64 " uncompressed bytes",
                          uncompressed);
@@ -525,8 +516,8 @@ int binlog_parse_transaction_payload(struct cursor *body, struct buf *out, struc
     ZSTD_freeDStream(ds);
     out->data[out->len] = '\0';
     if (rc != 0 || out->len != uncompressed)
-        return error_set(err, "TRANSACTION_PAYLOAD inflates to %zu bytes, not %" PRIu64,
-                         out->len, uncompressed);
+        return error_set(err, "TRANSACTION_PAYLOAD inflates to %zu bytes, not %" PRIu64, out->len,
+                         uncompressed);
     return 0;
 }
 
@@ -621,8 +612,7 @@ static int apply_charsets(struct binlog_table *t, struct cursor *v, bool per_col
             if (!pick(&t->cols[i]))
                 continue;
             if (!cursor_lenenc(v, &coll))
-                return error_set(err, "TABLE_MAP column charsets end after %zu of %zu", k,
-                                 nchosen);
+                return error_set(err, "TABLE_MAP column charsets end after %zu of %zu", k, nchosen);
             t->cols[i].collation = (uint16_t)coll;
             k++;
         }
@@ -699,8 +689,8 @@ static void labels_to_utf8(struct binlog_table *t)
             struct buf b;
             struct error ignored;
             buf_init(&b);
-            if (binlog_to_utf8(c->collation, (const uint8_t *)c->labels[k],
-                               strlen(c->labels[k]), &b, &ignored) == 0) {
+            if (binlog_to_utf8(c->collation, (const uint8_t *)c->labels[k], strlen(c->labels[k]),
+                               &b, &ignored) == 0) {
                 free(c->labels[k]);
                 c->labels[k] = mem_strndup(b.data ? b.data : "", b.len);
             }
@@ -715,10 +705,8 @@ static int parse_optional_metadata(struct binlog_table *t, struct cursor *c, str
         uint8_t type;
         uint64_t len;
         const uint8_t *p;
-        if (!cursor_u8(c, &type) || !cursor_lenenc(c, &len) ||
-            !cursor_bytes(c, (size_t)len, &p))
-            return error_set(err, "TABLE_MAP optional metadata is truncated at offset %zu",
-                             c->off);
+        if (!cursor_u8(c, &type) || !cursor_lenenc(c, &len) || !cursor_bytes(c, (size_t)len, &p))
+            return error_set(err, "TABLE_MAP optional metadata is truncated at offset %zu", c->off);
         struct cursor v;
         cursor_init(&v, p, (size_t)len);
         switch (type) {
@@ -783,8 +771,8 @@ static int parse_optional_metadata(struct binlog_table *t, struct cursor *c, str
                     (type == OPT_PRIMARY_KEY_WITH_PREFIX && !cursor_lenenc(&v, &prefix)))
                     return error_set(err, "TABLE_MAP primary key is truncated");
                 if (idx >= t->ncols)
-                    return error_set(err, "TABLE_MAP primary key names column %" PRIu64
-                                          " of %zu", idx, t->ncols);
+                    return error_set(err, "TABLE_MAP primary key names column %" PRIu64 " of %zu",
+                                     idx, t->ncols);
                 t->cols[idx].key = true;
             }
             t->has_key = true;
@@ -825,8 +813,7 @@ int binlog_parse_table_map(const struct binlog_fde *fde, struct cursor *body,
         !cursor_bytes(body, (size_t)(ncols + 7) / 8, &nulls))
         return short_event(err, "TABLE_MAP", body->off);
     if (ncols == 0)
-        return error_set(err, "TABLE_MAP of %.*s.%.*s has no columns", db_len, db, name_len,
-                         name);
+        return error_set(err, "TABLE_MAP of %.*s.%.*s has no columns", db_len, db, name_len, name);
     struct binlog_table *t = mem_calloc(1, sizeof *t);
     t->table_id = table_id;
     t->db = mem_strndup((const char *)db, db_len);
@@ -919,8 +906,7 @@ int binlog_parse_rows(const struct binlog_fde *fde, uint8_t type, struct cursor 
     uint8_t ph = post_header(fde, type, v2 ? 10 : 8);
     if (ph != 6 && ph != 8 && ph != 10)
         return error_set(err, "%s post-header of %u bytes is not supported", what, ph);
-    if (!cursor_uintle(body, ph == 6 ? 4 : 6, &out->table_id) ||
-        !cursor_u16le(body, &out->flags))
+    if (!cursor_uintle(body, ph == 6 ? 4 : 6, &out->table_id) || !cursor_u16le(body, &out->flags))
         return short_event(err, what, body->off);
     if (ph == 10) {
         uint16_t extra;
@@ -985,9 +971,9 @@ static int read_image(struct binlog_rows *r, const struct binlog_table *t, const
             vals[i].kind = VALUE_NULL;
             continue;
         }
-        int rc = is_partial ? binlog_json_read_diff(c, col, before ? &before[i] : NULL, a,
-                                                    &vals[i], err)
-                            : binlog_value_read(c, col, a, &vals[i], err);
+        int rc = is_partial
+                     ? binlog_json_read_diff(c, col, before ? &before[i] : NULL, a, &vals[i], err)
+                     : binlog_value_read(c, col, a, &vals[i], err);
         if (rc < 0)
             return error_wrap(err, "column %zu (%s): ", i + 1, col->name ? col->name : "?");
     }

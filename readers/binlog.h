@@ -22,9 +22,9 @@
 #include "../src/event.h"
 #include "binlog_types.h"
 
-#define BINLOG_MAGIC     "\xfe" "bin"
-#define BINLOG_MAGIC_LEN 4
-#define BINLOG_HEADER_LEN 19
+#define BINLOG_MAGIC        "\376bin" /* 0xfe "bin" */
+#define BINLOG_MAGIC_LEN    4
+#define BINLOG_HEADER_LEN   19
 #define BINLOG_CHECKSUM_LEN 4
 
 enum binlog_event_type {
@@ -171,8 +171,8 @@ struct binlog_mariadb_gtid_entry {
 };
 /** *out is new (free()), *n entries. */
 DBT_MUSTCHECK int binlog_parse_mariadb_gtid_list(struct cursor *body,
-                                                 struct binlog_mariadb_gtid_entry **out,
-                                                 size_t *n, struct error *err);
+                                                 struct binlog_mariadb_gtid_entry **out, size_t *n,
+                                                 struct error *err);
 
 /* MySQL PREVIOUS_GTIDS: the executed set at the start of a file, encoded as the
  * COM_BINLOG_DUMP_GTID set: n_sids, then per sid uuid[16], n_intervals, [start, end). */
@@ -209,7 +209,6 @@ DBT_MUSTCHECK int binlog_parse_transaction_payload(struct cursor *body, struct b
                                                    struct error *err);
 
 /* TABLE_MAP -------------------------------------------------------------------------------- */
-
 
 struct binlog_table {
     uint64_t table_id;
@@ -252,9 +251,9 @@ bool binlog_is_rows_event(uint8_t type);
 
 /** Parses the rows event header; for MariaDB compressed events the rows are inflated into
  * scratch, which must then outlive the iteration. */
-DBT_MUSTCHECK int binlog_parse_rows(const struct binlog_fde *fde, uint8_t type,
-                                    struct cursor *body, struct buf *scratch,
-                                    struct binlog_rows *out, struct error *err);
+DBT_MUSTCHECK int binlog_parse_rows(const struct binlog_fde *fde, uint8_t type, struct cursor *body,
+                                    struct buf *scratch, struct binlog_rows *out,
+                                    struct error *err);
 
 /** Reads the next row of a rows event whose TABLE_MAP is t (t->ncols must equal
  * rows->ncols). before/after are arrays of t->ncols values: filled for the images the kind

@@ -22,8 +22,8 @@ struct rows_state {
     const struct table_entry *te;
     struct value *before_full, *after_full; /* TABLE_MAP columns */
     size_t cap_full;
-    int32_t row;           /* index of the row being emitted */
-    bool pending_create;   /* the CREATE half of a key-changing update is due */
+    int32_t row;         /* index of the row being emitted */
+    bool pending_create; /* the CREATE half of a key-changing update is due */
     const struct value *pending_after;
     uint32_t timestamp;
     uint32_t server_id;
@@ -130,8 +130,7 @@ void binlog_decoder_free(struct binlog_decoder *d)
 }
 
 void binlog_decoder_start(struct binlog_decoder *d, const char *file, uint64_t pos,
-                          enum binlog_checksum checksum, const struct gtid_set *gtids,
-                          bool mariadb)
+                          enum binlog_checksum checksum, const struct gtid_set *gtids, bool mariadb)
 {
     free(d->file);
     d->file = mem_strdup(file ? file : "");
@@ -324,8 +323,8 @@ static bool ident(const char **pp, const char *end, struct buf *out)
             }
         }
     } else {
-        while (p < end && (isalnum((unsigned char)*p) || *p == '_' || *p == '$' ||
-                           (unsigned char)*p >= 0x80))
+        while (p < end &&
+               (isalnum((unsigned char)*p) || *p == '_' || *p == '$' || (unsigned char)*p >= 0x80))
             buf_putc(out, *p++);
     }
     *pp = p;
@@ -349,8 +348,8 @@ static void ddl_database(const char *sql, size_t len, struct buf *out)
                 p++;
             continue;
         }
-        bool database = strcasecmp(word.data, "DATABASE") == 0 ||
-                        strcasecmp(word.data, "SCHEMA") == 0;
+        bool database =
+            strcasecmp(word.data, "DATABASE") == 0 || strcasecmp(word.data, "SCHEMA") == 0;
         if (!database && strcasecmp(word.data, "TABLE") != 0 && strcasecmp(word.data, "ON") != 0)
             continue;
         if (word_is(&p, end, "IF")) {
@@ -453,8 +452,7 @@ static int queue_commit(struct binlog_decoder *d, struct error *err)
     return 0;
 }
 
-static int on_query(struct binlog_decoder *d, uint8_t type, struct cursor *body,
-                    struct error *err)
+static int on_query(struct binlog_decoder *d, uint8_t type, struct cursor *body, struct error *err)
 {
     struct binlog_query q;
     if (binlog_parse_query(&d->fde, type, body, &d->scratch, &q, err) < 0)
@@ -516,8 +514,8 @@ static struct table_entry *find_table(struct binlog_decoder *d, uint64_t id)
     return NULL;
 }
 
-static int on_table_map(struct binlog_decoder *d, const struct binlog_fde *fde,
-                        struct cursor *body, struct error *err)
+static int on_table_map(struct binlog_decoder *d, const struct binlog_fde *fde, struct cursor *body,
+                        struct error *err)
 {
     struct binlog_table *tm;
     if (binlog_parse_table_map(fde, body, &tm, err) < 0)
@@ -541,8 +539,7 @@ static int on_table_map(struct binlog_decoder *d, const struct binlog_fde *fde,
 }
 
 static int on_rows(struct binlog_decoder *d, const struct binlog_fde *fde, uint8_t type,
-                   struct cursor *body, uint32_t timestamp, uint32_t server_id,
-                   struct error *err)
+                   struct cursor *body, uint32_t timestamp, uint32_t server_id, struct error *err)
 {
     struct rows_state *rs = &d->rs;
     if (binlog_parse_rows(fde, type, body, &d->scratch, &rs->rows, err) < 0)
@@ -650,8 +647,8 @@ static int rows_next(struct binlog_decoder *d, struct error *err)
     binlog_arena_reset(d->arena);
     int rc = binlog_rows_next(&rs->rows, te->tm, d->arena, rs->before_full, rs->after_full, err);
     if (rc < 0)
-        return error_wrap(err, "rows of %s.%s at %s:%" PRIu64 ": ", te->tm->db, te->tm->name, d->file,
-                          d->ev_start);
+        return error_wrap(err, "rows of %s.%s at %s:%" PRIu64 ": ", te->tm->db, te->tm->name,
+                          d->file, d->ev_start);
     if (rc == 0) {
         rs->active = false;
         return 0;
@@ -840,8 +837,9 @@ static int process(struct binlog_decoder *d, const uint8_t *ev, size_t len, bool
         d->payload_active = true;
         return 0;
     case BINLOG_MARIADB_START_ENCRYPTION:
-        return error_set(err, "the binlog is encrypted (START_ENCRYPTION at %s:%" PRIu64
-                              "); dbtail reads only unencrypted binlogs",
+        return error_set(err,
+                         "the binlog is encrypted (START_ENCRYPTION at %s:%" PRIu64
+                         "); dbtail reads only unencrypted binlogs",
                          d->file, d->ev_start);
     case BINLOG_STOP:
     case BINLOG_MARIADB_BINLOG_CHECKPOINT:
@@ -861,8 +859,7 @@ static int process(struct binlog_decoder *d, const uint8_t *ev, size_t len, bool
     }
 }
 
-int binlog_decoder_feed(struct binlog_decoder *d, const uint8_t *ev, size_t len,
-                        struct error *err)
+int binlog_decoder_feed(struct binlog_decoder *d, const uint8_t *ev, size_t len, struct error *err)
 {
     struct binlog_header h;
     if (binlog_parse_header(ev, len, &h, err) < 0)
@@ -934,8 +931,8 @@ int binlog_decoder_next(struct binlog_decoder *d, const struct event **ev, struc
         break;
     }
     /* The event is done: the stream has moved past it. */
-    if (d->hdr.next_pos != 0 && d->hdr.type != BINLOG_ROTATE &&
-        d->hdr.type != BINLOG_HEARTBEAT && d->hdr.type != BINLOG_HEARTBEAT_V2)
+    if (d->hdr.next_pos != 0 && d->hdr.type != BINLOG_ROTATE && d->hdr.type != BINLOG_HEARTBEAT &&
+        d->hdr.type != BINLOG_HEARTBEAT_V2)
         d->pos = d->hdr.next_pos;
     return 0;
 }

@@ -114,15 +114,13 @@ struct charset_info {
 /* Generated from information_schema.COLLATIONS of MariaDB 10.11 (a superset of MySQL 5.6/5.7's
  * ids), plus MySQL 8's utf8mb3_tolower_ci (76), gb18030 (248-250) and utf8mb4 0900 (255-323). */
 static const struct charset_info charsets[] = {
-    {"armscii8", 1}, {"ascii", 1},   {"big5", 2},     {"binary", 1},   {"cp1250", 1},
-    {"cp1251", 1},   {"cp1256", 1},  {"cp1257", 1},   {"cp850", 1},    {"cp852", 1},
-    {"cp866", 1},    {"cp932", 2},   {"dec8", 1},     {"eucjpms", 3},  {"euckr", 2},
-    {"gb18030", 4},  {"gb2312", 2},  {"gbk", 2},      {"geostd8", 1},  {"greek", 1},
-    {"hebrew", 1},   {"hp8", 1},     {"keybcs2", 1},  {"koi8r", 1},    {"koi8u", 1},
-    {"latin1", 1},   {"latin2", 1},  {"latin5", 1},   {"latin7", 1},   {"macce", 1},
-    {"macroman", 1}, {"sjis", 2},    {"swe7", 1},     {"tis620", 1},   {"ucs2", 2},
-    {"ujis", 3},     {"utf16", 4},   {"utf16le", 4},  {"utf32", 4},    {"utf8mb3", 3},
-    {"utf8mb4", 4},
+    {"armscii8", 1}, {"ascii", 1},   {"big5", 2},   {"binary", 1},  {"cp1250", 1},  {"cp1251", 1},
+    {"cp1256", 1},   {"cp1257", 1},  {"cp850", 1},  {"cp852", 1},   {"cp866", 1},   {"cp932", 2},
+    {"dec8", 1},     {"eucjpms", 3}, {"euckr", 2},  {"gb18030", 4}, {"gb2312", 2},  {"gbk", 2},
+    {"geostd8", 1},  {"greek", 1},   {"hebrew", 1}, {"hp8", 1},     {"keybcs2", 1}, {"koi8r", 1},
+    {"koi8u", 1},    {"latin1", 1},  {"latin2", 1}, {"latin5", 1},  {"latin7", 1},  {"macce", 1},
+    {"macroman", 1}, {"sjis", 2},    {"swe7", 1},   {"tis620", 1},  {"ucs2", 2},    {"ujis", 3},
+    {"utf16", 4},    {"utf16le", 4}, {"utf32", 4},  {"utf8mb3", 3}, {"utf8mb4", 4},
 };
 
 struct collation_range {
@@ -131,38 +129,42 @@ struct collation_range {
 };
 
 static const struct collation_range collations[] = {
-    {1, 1, 2}, {2, 2, 26}, {3, 3, 12}, {4, 4, 8}, {5, 5, 25}, {6, 6, 21}, {7, 7, 23}, {8, 8, 25},
-    {9, 9, 26}, {10, 10, 32}, {11, 11, 1}, {12, 12, 35}, {13, 13, 31}, {14, 14, 5}, {15, 15, 25},
-    {16, 16, 20}, {18, 18, 33}, {19, 19, 14}, {20, 20, 28}, {21, 21, 26}, {22, 22, 24},
-    {23, 23, 5}, {24, 24, 16}, {25, 25, 19}, {26, 26, 4}, {27, 27, 26}, {28, 28, 17}, {29, 29, 7},
-    {30, 30, 27}, {31, 31, 25}, {32, 32, 0}, {33, 33, 39}, {34, 34, 4}, {35, 35, 34}, {36, 36, 10},
-    {37, 37, 22}, {38, 38, 29}, {39, 39, 30}, {40, 40, 9}, {41, 42, 28}, {43, 43, 29}, {44, 44, 4},
-    {45, 46, 40}, {47, 49, 25}, {50, 52, 5}, {53, 53, 30}, {54, 55, 36}, {56, 56, 37}, {57, 57, 6},
-    {58, 59, 7}, {60, 61, 38}, {62, 62, 37}, {63, 63, 3}, {64, 64, 0}, {65, 65, 1}, {66, 66, 4},
-    {67, 67, 6}, {68, 68, 10}, {69, 69, 12}, {70, 70, 19}, {71, 71, 20}, {72, 72, 21},
-    {73, 73, 22}, {74, 74, 23}, {75, 75, 24}, {76, 76, 39}, {77, 77, 26}, {78, 78, 27},
-    {79, 79, 28}, {80, 80, 8}, {81, 81, 9}, {82, 82, 32}, {83, 83, 39}, {84, 84, 2}, {85, 85, 14},
-    {86, 86, 16}, {87, 87, 17}, {88, 88, 31}, {89, 89, 33}, {90, 90, 34}, {91, 91, 35},
-    {92, 93, 18}, {94, 94, 25}, {95, 96, 11}, {97, 98, 13}, {99, 99, 4}, {101, 124, 36},
-    {128, 151, 34}, {159, 159, 34}, {160, 183, 38}, {192, 215, 39}, {223, 223, 39}, {224, 247, 40},
-    {248, 250, 15}, {255, 323, 40}, {576, 578, 39}, {608, 610, 40}, {640, 642, 34}, {672, 674, 36},
-    {736, 738, 38}, {1025, 1025, 2}, {1027, 1027, 12}, {1028, 1028, 8}, {1030, 1030, 21},
-    {1031, 1031, 23}, {1032, 1032, 25}, {1033, 1033, 26}, {1034, 1034, 32}, {1035, 1035, 1},
-    {1036, 1036, 35}, {1037, 1037, 31}, {1040, 1040, 20}, {1042, 1042, 33}, {1043, 1043, 14},
-    {1046, 1046, 24}, {1048, 1048, 16}, {1049, 1049, 19}, {1050, 1050, 4}, {1052, 1052, 17},
-    {1054, 1054, 27}, {1056, 1056, 0}, {1057, 1057, 39}, {1059, 1059, 34}, {1060, 1060, 10},
-    {1061, 1061, 22}, {1062, 1062, 29}, {1063, 1063, 30}, {1064, 1064, 9}, {1065, 1065, 28},
-    {1067, 1067, 29}, {1069, 1070, 40}, {1071, 1071, 25}, {1074, 1075, 5}, {1077, 1077, 30},
-    {1078, 1079, 36}, {1080, 1080, 37}, {1081, 1081, 6}, {1082, 1083, 7}, {1084, 1085, 38},
-    {1086, 1086, 37}, {1088, 1088, 0}, {1089, 1089, 1}, {1090, 1090, 4}, {1091, 1091, 6},
-    {1092, 1092, 10}, {1093, 1093, 12}, {1094, 1094, 19}, {1095, 1095, 20}, {1096, 1096, 21},
-    {1097, 1097, 22}, {1098, 1098, 23}, {1099, 1099, 24}, {1101, 1101, 26}, {1102, 1102, 27},
-    {1103, 1103, 28}, {1104, 1104, 8}, {1105, 1105, 9}, {1106, 1106, 32}, {1107, 1107, 39},
-    {1108, 1108, 2}, {1109, 1109, 14}, {1110, 1110, 16}, {1111, 1111, 17}, {1112, 1112, 31},
-    {1113, 1113, 33}, {1114, 1114, 34}, {1115, 1115, 35}, {1116, 1117, 18}, {1119, 1120, 11},
-    {1121, 1122, 13}, {1125, 1125, 36}, {1147, 1147, 36}, {1152, 1152, 34}, {1174, 1174, 34},
-    {1184, 1184, 38}, {1206, 1206, 38}, {1216, 1216, 39}, {1238, 1238, 39}, {1248, 1248, 40},
-    {1270, 1270, 40},
+    {1, 1, 2},        {2, 2, 26},       {3, 3, 12},       {4, 4, 8},        {5, 5, 25},
+    {6, 6, 21},       {7, 7, 23},       {8, 8, 25},       {9, 9, 26},       {10, 10, 32},
+    {11, 11, 1},      {12, 12, 35},     {13, 13, 31},     {14, 14, 5},      {15, 15, 25},
+    {16, 16, 20},     {18, 18, 33},     {19, 19, 14},     {20, 20, 28},     {21, 21, 26},
+    {22, 22, 24},     {23, 23, 5},      {24, 24, 16},     {25, 25, 19},     {26, 26, 4},
+    {27, 27, 26},     {28, 28, 17},     {29, 29, 7},      {30, 30, 27},     {31, 31, 25},
+    {32, 32, 0},      {33, 33, 39},     {34, 34, 4},      {35, 35, 34},     {36, 36, 10},
+    {37, 37, 22},     {38, 38, 29},     {39, 39, 30},     {40, 40, 9},      {41, 42, 28},
+    {43, 43, 29},     {44, 44, 4},      {45, 46, 40},     {47, 49, 25},     {50, 52, 5},
+    {53, 53, 30},     {54, 55, 36},     {56, 56, 37},     {57, 57, 6},      {58, 59, 7},
+    {60, 61, 38},     {62, 62, 37},     {63, 63, 3},      {64, 64, 0},      {65, 65, 1},
+    {66, 66, 4},      {67, 67, 6},      {68, 68, 10},     {69, 69, 12},     {70, 70, 19},
+    {71, 71, 20},     {72, 72, 21},     {73, 73, 22},     {74, 74, 23},     {75, 75, 24},
+    {76, 76, 39},     {77, 77, 26},     {78, 78, 27},     {79, 79, 28},     {80, 80, 8},
+    {81, 81, 9},      {82, 82, 32},     {83, 83, 39},     {84, 84, 2},      {85, 85, 14},
+    {86, 86, 16},     {87, 87, 17},     {88, 88, 31},     {89, 89, 33},     {90, 90, 34},
+    {91, 91, 35},     {92, 93, 18},     {94, 94, 25},     {95, 96, 11},     {97, 98, 13},
+    {99, 99, 4},      {101, 124, 36},   {128, 151, 34},   {159, 159, 34},   {160, 183, 38},
+    {192, 215, 39},   {223, 223, 39},   {224, 247, 40},   {248, 250, 15},   {255, 323, 40},
+    {576, 578, 39},   {608, 610, 40},   {640, 642, 34},   {672, 674, 36},   {736, 738, 38},
+    {1025, 1025, 2},  {1027, 1027, 12}, {1028, 1028, 8},  {1030, 1030, 21}, {1031, 1031, 23},
+    {1032, 1032, 25}, {1033, 1033, 26}, {1034, 1034, 32}, {1035, 1035, 1},  {1036, 1036, 35},
+    {1037, 1037, 31}, {1040, 1040, 20}, {1042, 1042, 33}, {1043, 1043, 14}, {1046, 1046, 24},
+    {1048, 1048, 16}, {1049, 1049, 19}, {1050, 1050, 4},  {1052, 1052, 17}, {1054, 1054, 27},
+    {1056, 1056, 0},  {1057, 1057, 39}, {1059, 1059, 34}, {1060, 1060, 10}, {1061, 1061, 22},
+    {1062, 1062, 29}, {1063, 1063, 30}, {1064, 1064, 9},  {1065, 1065, 28}, {1067, 1067, 29},
+    {1069, 1070, 40}, {1071, 1071, 25}, {1074, 1075, 5},  {1077, 1077, 30}, {1078, 1079, 36},
+    {1080, 1080, 37}, {1081, 1081, 6},  {1082, 1083, 7},  {1084, 1085, 38}, {1086, 1086, 37},
+    {1088, 1088, 0},  {1089, 1089, 1},  {1090, 1090, 4},  {1091, 1091, 6},  {1092, 1092, 10},
+    {1093, 1093, 12}, {1094, 1094, 19}, {1095, 1095, 20}, {1096, 1096, 21}, {1097, 1097, 22},
+    {1098, 1098, 23}, {1099, 1099, 24}, {1101, 1101, 26}, {1102, 1102, 27}, {1103, 1103, 28},
+    {1104, 1104, 8},  {1105, 1105, 9},  {1106, 1106, 32}, {1107, 1107, 39}, {1108, 1108, 2},
+    {1109, 1109, 14}, {1110, 1110, 16}, {1111, 1111, 17}, {1112, 1112, 31}, {1113, 1113, 33},
+    {1114, 1114, 34}, {1115, 1115, 35}, {1116, 1117, 18}, {1119, 1120, 11}, {1121, 1122, 13},
+    {1125, 1125, 36}, {1147, 1147, 36}, {1152, 1152, 34}, {1174, 1174, 34}, {1184, 1184, 38},
+    {1206, 1206, 38}, {1216, 1216, 39}, {1238, 1238, 39}, {1248, 1248, 40}, {1270, 1270, 40},
 };
 
 static const struct charset_info *collation_info(uint16_t id)
@@ -226,17 +228,39 @@ static const uint16_t cp1252_high[32] = {
 static const char *iconv_name(const char *cs)
 {
     static const char *const map[][2] = {
-        {"armscii8", "ARMSCII-8"}, {"big5", "BIG5"},       {"cp1250", "CP1250"},
-        {"cp1251", "CP1251"},      {"cp1256", "CP1256"},   {"cp1257", "CP1257"},
-        {"cp850", "CP850"},        {"cp852", "CP852"},     {"cp866", "CP866"},
-        {"cp932", "CP932"},        {"eucjpms", "EUC-JP-MS"}, {"euckr", "EUC-KR"},
-        {"gb18030", "GB18030"},    {"gb2312", "EUC-CN"},   {"gbk", "GBK"},
-        {"geostd8", "GEORGIAN-PS"}, {"greek", "ISO-8859-7"}, {"hebrew", "ISO-8859-8"},
-        {"hp8", "HP-ROMAN8"},      {"koi8r", "KOI8-R"},    {"koi8u", "KOI8-U"},
-        {"latin2", "ISO-8859-2"},  {"latin5", "ISO-8859-9"}, {"latin7", "ISO-8859-13"},
-        {"macce", "MAC-CENTRALEUROPE"}, {"macroman", "MACINTOSH"}, {"sjis", "SHIFT_JIS"},
-        {"tis620", "TIS-620"},     {"ucs2", "UCS-2BE"},    {"ujis", "EUC-JP"},
-        {"utf16", "UTF-16BE"},     {"utf16le", "UTF-16LE"}, {"utf32", "UTF-32BE"},
+        {"armscii8", "ARMSCII-8"},
+        {"big5", "BIG5"},
+        {"cp1250", "CP1250"},
+        {"cp1251", "CP1251"},
+        {"cp1256", "CP1256"},
+        {"cp1257", "CP1257"},
+        {"cp850", "CP850"},
+        {"cp852", "CP852"},
+        {"cp866", "CP866"},
+        {"cp932", "CP932"},
+        {"eucjpms", "EUC-JP-MS"},
+        {"euckr", "EUC-KR"},
+        {"gb18030", "GB18030"},
+        {"gb2312", "EUC-CN"},
+        {"gbk", "GBK"},
+        {"geostd8", "GEORGIAN-PS"},
+        {"greek", "ISO-8859-7"},
+        {"hebrew", "ISO-8859-8"},
+        {"hp8", "HP-ROMAN8"},
+        {"koi8r", "KOI8-R"},
+        {"koi8u", "KOI8-U"},
+        {"latin2", "ISO-8859-2"},
+        {"latin5", "ISO-8859-9"},
+        {"latin7", "ISO-8859-13"},
+        {"macce", "MAC-CENTRALEUROPE"},
+        {"macroman", "MACINTOSH"},
+        {"sjis", "SHIFT_JIS"},
+        {"tis620", "TIS-620"},
+        {"ucs2", "UCS-2BE"},
+        {"ujis", "EUC-JP"},
+        {"utf16", "UTF-16BE"},
+        {"utf16le", "UTF-16LE"},
+        {"utf32", "UTF-32BE"},
     };
     for (size_t i = 0; i < sizeof map / sizeof map[0]; i++)
         if (strcmp(map[i][0], cs) == 0)
@@ -356,10 +380,8 @@ int binlog_meta_read(struct cursor *c, struct binlog_column *col, struct error *
             col->real_type = b0;
             col->meta = b1;
         }
-        if (col->real_type != BT_STRING && col->real_type != BT_ENUM &&
-            col->real_type != BT_SET)
-            return error_set(err, "column of type STRING has unknown real type %u",
-                             col->real_type);
+        if (col->real_type != BT_STRING && col->real_type != BT_ENUM && col->real_type != BT_SET)
+            return error_set(err, "column of type STRING has unknown real type %u", col->real_type);
         break;
     case BT_DECIMAL:
     case BT_TINY:
@@ -411,8 +433,7 @@ static void set_int(struct value *v, enum value_kind kind, int64_t i)
     v->v.i = i;
 }
 
-static bool datetime_ok(unsigned y, unsigned mo, unsigned d, unsigned h, unsigned mi,
-                        unsigned s)
+static bool datetime_ok(unsigned y, unsigned mo, unsigned d, unsigned h, unsigned mi, unsigned s)
 {
     return y <= 9999 && mo <= 12 && d <= 31 && h <= 23 && mi <= 59 && s <= 59;
 }
@@ -621,8 +642,7 @@ size_t binlog_decimal_size(int precision, int scale)
     if (precision < 1 || precision > 65 || scale < 0 || scale > 30 || scale > precision)
         return 0;
     int intg = precision - scale;
-    return (size_t)((intg / 9) * 4 + dig2bytes[intg % 9] + (scale / 9) * 4 +
-                    dig2bytes[scale % 9]);
+    return (size_t)((intg / 9) * 4 + dig2bytes[intg % 9] + (scale / 9) * 4 + dig2bytes[scale % 9]);
 }
 
 /* A group of `digits` decimal digits stored big-endian in `n` bytes, sign-flipped by mask. */
@@ -705,8 +725,7 @@ int binlog_decimal_to_text(const uint8_t *src, size_t len, int precision, int sc
     }
     return 0;
 bad:
-    return error_set(err, "DECIMAL(%d,%d) value has a digit group out of range", precision,
-                     scale);
+    return error_set(err, "DECIMAL(%d,%d) value has a digit group out of range", precision, scale);
 }
 
 /* JSON ------------------------------------------------------------------------------------- */
@@ -896,13 +915,12 @@ static void put_packed_temporal(struct buf *b, uint8_t type, int64_t packed)
     buf_putc(b, '-');
     put_two(b, d);
     if (type != BT_DATE)
-        buf_printf(b, " %02u:%02u:%02u.%06u", (unsigned)(hms >> 12),
-                   (unsigned)((hms >> 6) & 63), (unsigned)(hms & 63), (unsigned)frac);
+        buf_printf(b, " %02u:%02u:%02u.%06u", (unsigned)(hms >> 12), (unsigned)((hms >> 6) & 63),
+                   (unsigned)(hms & 63), (unsigned)frac);
     buf_putc(b, '"');
 }
 
-static int json_opaque(struct jctx *j, const uint8_t *p, size_t avail, size_t at,
-                       struct buf *b)
+static int json_opaque(struct jctx *j, const uint8_t *p, size_t avail, size_t at, struct buf *b)
 {
     size_t used;
     uint64_t len;
@@ -936,9 +954,9 @@ static int json_opaque(struct jctx *j, const uint8_t *p, size_t avail, size_t at
         if (len < 8)
             return json_bad(j, "opaque temporal is truncated", at);
         put_packed_temporal(b,
-                            type == BT_TIME2                                  ? BT_TIME
+                            type == BT_TIME2                                ? BT_TIME
                             : type == BT_DATETIME2 || type == BT_TIMESTAMP2 ? BT_DATETIME
-                                                                              : type,
+                                                                            : type,
                             (int64_t)le_at(d, 8));
         return 0;
     default:
@@ -1007,8 +1025,7 @@ static struct jnode *json_entry(struct jctx *j, size_t container, size_t entry, 
     return json_parse(j, type, container + (size_t)rel, depth + 1);
 }
 
-static struct jnode *json_container(struct jctx *j, size_t off, bool large, bool object,
-                                    int depth)
+static struct jnode *json_container(struct jctx *j, size_t off, bool large, bool object, int depth)
 {
     size_t w = large ? 4 : 2;
     size_t avail = j->len - off;
@@ -1081,8 +1098,9 @@ static struct jnode *json_parse(struct jctx *j, uint8_t type, size_t off, int de
             json_bad(j, "bad literal", off);
             return NULL;
         }
-        return p[0] == 0 ? jscalar(j, "null", 4) : p[0] == 1 ? jscalar(j, "true", 4)
-                                                             : jscalar(j, "false", 5);
+        return p[0] == 0   ? jscalar(j, "null", 4)
+               : p[0] == 1 ? jscalar(j, "true", 4)
+                           : jscalar(j, "false", 5);
     case JSONB_INT16:
     case JSONB_UINT16:
     case JSONB_INT32:
@@ -1200,8 +1218,7 @@ struct jleg {
 };
 
 /* Parses the paths MySQL writes in diffs: $ then .name, ."quoted name" or [N]. */
-static int jpath_parse(struct jctx *j, const char *s, size_t len, struct jleg **legs,
-                       size_t *nlegs)
+static int jpath_parse(struct jctx *j, const char *s, size_t len, struct jleg **legs, size_t *nlegs)
 {
     size_t i = 0, n = 0, cap = 8;
     struct jleg *l = binlog_arena_alloc(j->arena, cap * sizeof *l);
@@ -1363,8 +1380,8 @@ static int jdiff_apply(struct jctx *j, struct jnode *root, int op, const struct 
     while (pos < parent->n &&
            key_cmp(parent->keys[pos], parent->key_lens[pos], last->key, last->key_len) < 0)
         pos++;
-    bool found = pos < parent->n && key_cmp(parent->keys[pos], parent->key_lens[pos], last->key,
-                                            last->key_len) == 0;
+    bool found = pos < parent->n &&
+                 key_cmp(parent->keys[pos], parent->key_lens[pos], last->key, last->key_len) == 0;
     if (op == JDIFF_REMOVE) {
         if (found) {
             memmove(parent->kids + pos, parent->kids + pos + 1,
@@ -1436,8 +1453,7 @@ int binlog_json_read_diff(struct cursor *c, const struct binlog_column *col,
         }
         struct jnode *v = NULL;
         if (op != JDIFF_REMOVE) {
-            if (!cursor_lenenc(&d, &vlen) || !cursor_bytes(&d, (size_t)vlen, &val) ||
-                vlen == 0) {
+            if (!cursor_lenenc(&d, &vlen) || !cursor_bytes(&d, (size_t)vlen, &val) || vlen == 0) {
                 error_set(err, "JSON diff value is truncated at offset %zu", d.off);
                 goto out;
             }
@@ -1465,9 +1481,9 @@ out:
 
 /* Values ----------------------------------------------------------------------------------- */
 
-static int read_string_value(struct cursor *c, const struct binlog_column *col,
-                             const uint8_t *p, size_t len, struct binlog_arena *a,
-                             struct value *out, struct error *err)
+static int read_string_value(struct cursor *c, const struct binlog_column *col, const uint8_t *p,
+                             size_t len, struct binlog_arena *a, struct value *out,
+                             struct error *err)
 {
     uint16_t coll = col->collation;
     if (coll == BINLOG_COLLATION_BINARY) {
@@ -1609,8 +1625,7 @@ int binlog_value_read(struct cursor *c, const struct binlog_column *col, struct 
         int precision = col->meta >> 8, scale = col->meta & 0xFF;
         size_t n = binlog_decimal_size(precision, scale);
         if (n == 0)
-            return error_set(err, "DECIMAL(%d,%d) is not a valid decimal type", precision,
-                             scale);
+            return error_set(err, "DECIMAL(%d,%d) is not a valid decimal type", precision, scale);
         if (!cursor_bytes(c, n, &p))
             return truncated(c, col, err);
         struct buf b;
@@ -1650,8 +1665,10 @@ int binlog_value_read(struct cursor *c, const struct binlog_column *col, struct 
     case BT_TIMESTAMP:
     case BT_TIMESTAMP2:
         if (read_temporal(c, col, out) < 0)
-            return error_set(err, "value of a column of type %u is truncated or out of range "
-                                  "at offset %zu", col->type, c->off);
+            return error_set(err,
+                             "value of a column of type %u is truncated or out of range "
+                             "at offset %zu",
+                             col->type, c->off);
         return 0;
     case BT_VARCHAR:
     case BT_VAR_STRING:
@@ -1876,9 +1893,9 @@ void binlog_column_to_schema(const struct binlog_column *col, struct schema_colu
         sc->kind = VALUE_JSON;
         break;
     case BT_GEOMETRY: {
-        static const char *const geo[] = {"geometry",        "point",      "linestring",
-                                          "polygon",         "multipoint", "multilinestring",
-                                          "multipolygon",    "geometrycollection"};
+        static const char *const geo[] = {
+            "geometry",   "point",           "linestring",   "polygon",
+            "multipoint", "multilinestring", "multipolygon", "geometrycollection"};
         snprintf(name, sizeof name, "%s",
                  col->geometry_type < sizeof geo / sizeof geo[0] ? geo[col->geometry_type]
                                                                  : "geometry");

@@ -73,10 +73,10 @@ struct binlog_column {
      *   NEWDECIMAL: precision << 8 | scale;  BIT: bytes << 8 | bits beyond them */
     uint16_t meta;
     bool nullable;
-    int8_t is_unsigned;  /* -1 unknown, 0, 1 */
-    uint16_t collation;  /* 0 unknown */
-    char *name;          /* owned, NULL when unknown */
-    char **labels;       /* owned ENUM/SET labels in UTF-8, NULL when unknown */
+    int8_t is_unsigned; /* -1 unknown, 0, 1 */
+    uint16_t collation; /* 0 unknown */
+    char *name;         /* owned, NULL when unknown */
+    char **labels;      /* owned ENUM/SET labels in UTF-8, NULL when unknown */
     size_t n_labels;
     uint32_t geometry_type; /* 0 when unknown */
     bool key;
@@ -97,13 +97,11 @@ char *binlog_arena_dup(struct binlog_arena *a, const void *p, size_t n);
 
 /** Reads the column's metadata from the TABLE_MAP metadata block into col->meta (and
  * col->real_type for BT_STRING). */
-DBT_MUSTCHECK int binlog_meta_read(struct cursor *c, struct binlog_column *col,
-                                   struct error *err);
+DBT_MUSTCHECK int binlog_meta_read(struct cursor *c, struct binlog_column *col, struct error *err);
 
 /** Reads one non-NULL value of the column from a row image. */
 DBT_MUSTCHECK int binlog_value_read(struct cursor *c, const struct binlog_column *col,
-                                    struct binlog_arena *a, struct value *out,
-                                    struct error *err);
+                                    struct binlog_arena *a, struct value *out, struct error *err);
 
 /** The JSON value an after image of a PARTIAL_UPDATE_ROWS event gives as a diff list (at the
  * cursor: length-prefixed diffs), applied to the before value (JSON text, borrowed). */
@@ -127,8 +125,8 @@ const char *binlog_collation_charset(uint16_t collation);
 int binlog_collation_maxlen(uint16_t collation);
 /** Appends s[0..len) in the collation's character set as UTF-8 to out (unknown collations are
  * taken as UTF-8). Returns -1 when the charset cannot be converted. */
-DBT_MUSTCHECK int binlog_to_utf8(uint16_t collation, const uint8_t *s, size_t len,
-                                 struct buf *out, struct error *err);
+DBT_MUSTCHECK int binlog_to_utf8(uint16_t collation, const uint8_t *s, size_t len, struct buf *out,
+                                 struct error *err);
 
 /** Fills the schema's view of the column (kind, type name, int width, length, precision,
  * scale, charset, labels) from what the TABLE_MAP tells of it. */

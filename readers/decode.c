@@ -63,12 +63,22 @@ static int decode_table_map(void *ctx, struct binlog_table *tm, struct binlog_de
     return 0;
 }
 
+/* Records are written in chunks of this size: a write per line costs more than the rendering. */
+#define DECODE_OUT_CHUNK 65536
+/* The file is read in chunks of this size rather than whole, so memory stays flat. */
+#define DECODE_IN_CHUNK (1024 * 1024)
+
+static void decode_flush(struct decode_ctx *dc)
+{
+    fwrite(dc->line.data, 1, dc->line.len, stdout);
+    buf_reset(&dc->line);
+}
+
 static int decode_emit(void *ctx, const struct render_record *rec, struct error *err)
 {
     (void)err;
     struct decode_ctx *dc = ctx;
     struct buf *b = &dc->line;
-    buf_reset(b);
     buf_puts(b, "{\"topic\":");
     buf_json_str(b, rec->topic, strlen(rec->topic));
     buf_puts(b, ",\"key\":");
@@ -82,45 +92,68 @@ static int decode_emit(void *ctx, const struct render_record *rec, struct error 
     else
         buf_puts(b, "null");
     buf_puts(b, "}\n");
-    fwrite(b->data, 1, b->len, stdout);
+    if (b->len >= DECODE_OUT_CHUNK)
+        decode_flush(dc);
     return 0;
 }
 
-static int read_file(const char *path, uint8_t **data, size_t *len, struct error *err)
+/* The unread part of a binlog file: data[start, end) holds the bytes at file offset off on. */
+struct decode_input {
+    FILE *f;
+    uint8_t *data;
+    size_t cap, start, end;
+    bool eof;
+};
+
+static size_t input_avail(const struct decode_input *in)
 {
-    FILE *f = fopen(path, "rb");
-    if (f == NULL)
-        return error_set(err, "could not open %s: %s", path, strerror(errno));
-    struct buf b;
-    buf_init(&b);
-    char tmp[65536];
-    size_t n;
-    while ((n = fread(tmp, 1, sizeof tmp, f)) > 0)
-        buf_append(&b, tmp, n);
-    int failed = ferror(f);
-    fclose(f);
-    if (failed) {
-        buf_free(&b);
-        return error_set(err, "could not read %s", path);
+    return in->end - in->start;
+}
+
+/* Makes at least need bytes available, or all that is left of the file. */
+static int input_fill(struct decode_input *in, size_t need, const char *path, struct error *err)
+{
+    if (input_avail(in) >= need || in->eof)
+        return 0;
+    if (in->start > 0) {
+        memmove(in->data, in->data + in->start, input_avail(in));
+        in->end -= in->start;
+        in->start = 0;
     }
-    *len = b.len;
-    *data = (uint8_t *)buf_take(&b);
+    size_t want = need > DECODE_IN_CHUNK ? need : DECODE_IN_CHUNK;
+    if (want > in->cap) {
+        in->data = mem_realloc(in->data, want);
+        in->cap = want;
+    }
+    while (in->end < need && !in->eof) {
+        size_t n = fread(in->data + in->end, 1, in->cap - in->end, in->f);
+        in->end += n;
+        if (n == 0) {
+            if (ferror(in->f))
+                return error_set(err, "could not read %s", path);
+            in->eof = true;
+        }
+    }
     return 0;
 }
 
 static int decode_file(const char *path, const struct render *r, struct decode_ctx *dc,
                        struct error *err)
 {
-    uint8_t *data;
-    size_t len;
-    if (read_file(path, &data, &len, err) < 0)
-        return -1;
+    FILE *f = fopen(path, "rb");
+    if (f == NULL)
+        return error_set(err, "could not open %s: %s", path, strerror(errno));
+    struct decode_input in = {.f = f};
     int rc = -1;
     struct binlog_decoder *d = NULL;
-    if (len < BINLOG_MAGIC_LEN || memcmp(data, BINLOG_MAGIC, BINLOG_MAGIC_LEN) != 0) {
+    if (input_fill(&in, BINLOG_MAGIC_LEN, path, err) < 0)
+        goto out;
+    if (input_avail(&in) < BINLOG_MAGIC_LEN ||
+        memcmp(in.data + in.start, BINLOG_MAGIC, BINLOG_MAGIC_LEN) != 0) {
         error_set(err, "%s is not a binlog file (it lacks the \\xfebin magic)", path);
         goto out;
     }
+    in.start += BINLOG_MAGIC_LEN;
     struct binlog_decoder_opts opts = {
         .connector = EVENT_MYSQL,
         .connector_from_fde = true,
@@ -132,10 +165,19 @@ static int decode_file(const char *path, const struct render *r, struct decode_c
     base = base ? base + 1 : path;
     binlog_decoder_start(d, base, BINLOG_MAGIC_LEN, BINLOG_CHECKSUM_OFF, NULL, false);
     size_t off = BINLOG_MAGIC_LEN;
-    while (off < len) {
-        struct binlog_header h;
-        if (binlog_parse_header(data + off, len - off, &h, err) < 0 ||
-            binlog_decoder_feed(d, data + off, h.event_size, err) < 0) {
+    for (;;) {
+        if (input_fill(&in, BINLOG_HEADER_LEN, path, err) < 0)
+            goto out;
+        if (input_avail(&in) == 0)
+            break;
+        struct binlog_header h = {0};
+        struct error longer;
+        /* An event longer than what is read is read whole, or as much of it as the file has. */
+        if (binlog_parse_header(in.data + in.start, input_avail(&in), &h, &longer) < 0 &&
+            input_fill(&in, h.event_size, path, err) < 0)
+            goto out;
+        if (binlog_parse_header(in.data + in.start, input_avail(&in), &h, err) < 0 ||
+            binlog_decoder_feed(d, in.data + in.start, h.event_size, err) < 0) {
             error_wrap(err, "%s at offset %zu: ", path, off);
             goto out;
         }
@@ -154,11 +196,13 @@ static int decode_file(const char *path, const struct render *r, struct decode_c
             goto out;
         }
         off += h.event_size;
+        in.start += h.event_size;
     }
     rc = 0;
 out:
     binlog_decoder_free(d);
-    free(data);
+    free(in.data);
+    fclose(f);
     return rc;
 }
 
@@ -219,6 +263,7 @@ int decode_main(int argc, char **argv)
     buf_init(&dc.line);
     for (; i < argc && status == 0; i++) {
         if (decode_file(argv[i], r, &dc, &err) < 0) {
+            decode_flush(&dc);
             fflush(stdout);
             fprintf(stderr, "dbtail decode: %s\n", err.msg);
             status = 1;
@@ -227,6 +272,7 @@ int decode_main(int argc, char **argv)
             schema_table_free(dc.tables[k].schema);
         dc.ntables = 0;
     }
+    decode_flush(&dc);
     free(dc.tables);
     buf_free(&dc.line);
     render_free(r);

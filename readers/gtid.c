@@ -105,8 +105,7 @@ static struct sid_entry *find_sid(struct gtid_set *s, const uint8_t sid[16])
     return &s->sids[i];
 }
 
-void gtid_set_add_interval(struct gtid_set *s, const uint8_t sid[16], uint64_t start,
-                           uint64_t end)
+void gtid_set_add_interval(struct gtid_set *s, const uint8_t sid[16], uint64_t start, uint64_t end)
 {
     if (start >= end)
         return;
@@ -320,8 +319,7 @@ void gtid_format_mysql(const uint8_t sid[16], uint64_t gno, char *out, size_t ou
     snprintf(out, outlen, "%s:%" PRIu64, uuid, gno);
 }
 
-void gtid_format_mariadb(uint32_t domain, uint32_t server, uint64_t seq, char *out,
-                         size_t outlen)
+void gtid_format_mariadb(uint32_t domain, uint32_t server, uint64_t seq, char *out, size_t outlen)
 {
     snprintf(out, outlen, "%" PRIu32 "-%" PRIu32 "-%" PRIu64, domain, server, seq);
 }

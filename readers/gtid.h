@@ -32,8 +32,7 @@ void gtid_set_format(const struct gtid_set *s, struct buf *out);
 /** MySQL: adds transaction sid:gno. */
 void gtid_set_add_mysql(struct gtid_set *s, const uint8_t sid[16], uint64_t gno);
 /** MySQL: adds the interval [start, end) of sid. */
-void gtid_set_add_interval(struct gtid_set *s, const uint8_t sid[16], uint64_t start,
-                           uint64_t end);
+void gtid_set_add_interval(struct gtid_set *s, const uint8_t sid[16], uint64_t start, uint64_t end);
 /** MariaDB: the domain's last transaction becomes domain-server-seq. */
 void gtid_set_add_mariadb(struct gtid_set *s, uint32_t domain, uint32_t server, uint64_t seq);
 
@@ -43,7 +42,6 @@ void gtid_set_encode(const struct gtid_set *s, struct buf *out);
 
 /** "uuid:gno" or "domain-server-seq" into out (NUL-terminated, at least 64 bytes). */
 void gtid_format_mysql(const uint8_t sid[16], uint64_t gno, char *out, size_t outlen);
-void gtid_format_mariadb(uint32_t domain, uint32_t server, uint64_t seq, char *out,
-                         size_t outlen);
+void gtid_format_mariadb(uint32_t domain, uint32_t server, uint64_t seq, char *out, size_t outlen);
 
 #endif

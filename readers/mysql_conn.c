@@ -100,8 +100,9 @@ int myconn_connect(const struct myconn_params *p, MYSQL **out, struct error *err
     /* Connector/C 3.3 connects in clear text when the server offers no TLS, even when told
      * to enforce it: check what was negotiated. */
     if (p->ssl >= MYCONN_SSL_REQUIRED && mysql_get_ssl_cipher(m) == NULL) {
-        error_set(err, "database.ssl.mode requires TLS but %s:%u offers none: configure TLS on "
-                       "the server or lower database.ssl.mode",
+        error_set(err,
+                  "database.ssl.mode requires TLS but %s:%u offers none: configure TLS on "
+                  "the server or lower database.ssl.mode",
                   p->host, p->port);
         mysql_close(m);
         return -1;
@@ -208,8 +209,8 @@ struct myconn_binlog {
     pthread_cond_t space;
     struct qev *head, *tail;
     size_t bytes;
-    bool stop;         /* close() asked the thread to end */
-    bool done;         /* the thread ended; err says why */
+    bool stop; /* close() asked the thread to end */
+    bool done; /* the thread ended; err says why */
     struct error err;
     struct qev *current; /* handed to the caller */
 };

@@ -22,8 +22,13 @@
 #include "../src/error.h"
 #include "gtid.h"
 
-enum myconn_ssl { MYCONN_SSL_DISABLED, MYCONN_SSL_PREFERRED, MYCONN_SSL_REQUIRED,
-                  MYCONN_SSL_VERIFY_CA, MYCONN_SSL_VERIFY_IDENTITY };
+enum myconn_ssl {
+    MYCONN_SSL_DISABLED,
+    MYCONN_SSL_PREFERRED,
+    MYCONN_SSL_REQUIRED,
+    MYCONN_SSL_VERIFY_CA,
+    MYCONN_SSL_VERIFY_IDENTITY
+};
 
 struct myconn_params {
     const char *host; /* borrowed, as every string here */
@@ -57,9 +62,9 @@ void myconn_quote_ident(struct buf *b, const char *s);
 /* The replication stream ------------------------------------------------------------------- */
 
 struct myconn_dump {
-    uint32_t server_id;     /* registered as this replica */
-    int heartbeat_ms;       /* @master_heartbeat_period */
-    const char *file;       /* start here (file/position dumps) */
+    uint32_t server_id; /* registered as this replica */
+    int heartbeat_ms;   /* @master_heartbeat_period */
+    const char *file;   /* start here (file/position dumps) */
     uint64_t pos;
     const struct gtid_set *gtids; /* non-NULL: dump by GTID (MySQL set or MariaDB position) */
     bool annotate;                /* MariaDB: send ANNOTATE_ROWS (the statements' text) */

@@ -319,13 +319,12 @@ static json_t *tables_json(const struct snap_table *t, size_t n)
     for (size_t i = 0; i < n; i++) {
         json_t *ranges = json_array();
         for (size_t k = 0; k < t[i].nr; k++)
-            json_array_append_new(ranges,
-                                  json_pack("{s:o, s:s, s:I}", "hi",
-                                            t[i].r[k].hi ? json_string(t[i].r[k].hi) : json_null(),
-                                            "file", t[i].r[k].at_file, "pos",
-                                            (json_int_t)t[i].r[k].at_pos));
-        json_array_append_new(a, json_pack("{s:s, s:s, s:o}", "db", t[i].db, "table", t[i].name,
-                                           "ranges", ranges));
+            json_array_append_new(
+                ranges, json_pack("{s:o, s:s, s:I}", "hi",
+                                  t[i].r[k].hi ? json_string(t[i].r[k].hi) : json_null(), "file",
+                                  t[i].r[k].at_file, "pos", (json_int_t)t[i].r[k].at_pos));
+        json_array_append_new(
+            a, json_pack("{s:s, s:s, s:o}", "db", t[i].db, "table", t[i].name, "ranges", ranges));
     }
     return a;
 }
@@ -426,8 +425,8 @@ static bool table_chunkable(const struct mysql_table_def *d)
 
 static bool is_temporal(uint8_t t)
 {
-    return t == BT_DATE || t == BT_NEWDATE || t == BT_TIME || t == BT_TIME2 ||
-           t == BT_DATETIME || t == BT_DATETIME2 || t == BT_TIMESTAMP || t == BT_TIMESTAMP2;
+    return t == BT_DATE || t == BT_NEWDATE || t == BT_TIME || t == BT_TIME2 || t == BT_DATETIME ||
+           t == BT_DATETIME2 || t == BT_TIMESTAMP || t == BT_TIMESTAMP2;
 }
 
 /* The literal of a key column's value given as the server's text (or as our text form of a
@@ -438,8 +437,8 @@ static void key_literal(struct buf *b, const struct binlog_column *c, const char
 {
     if (is_temporal(c->type)) {
         const char *cast = c->type == BT_DATE || c->type == BT_NEWDATE ? "DATE"
-                           : c->type == BT_TIME || c->type == BT_TIME2  ? "TIME(6)"
-                                                                        : "DATETIME(6)";
+                           : c->type == BT_TIME || c->type == BT_TIME2 ? "TIME(6)"
+                                                                       : "DATETIME(6)";
         buf_printf(b, "CAST('%.*s' AS %s)", (int)len, text, cast);
         return;
     }
@@ -495,19 +494,20 @@ static bool value_text(const struct value *v, struct buf *out)
         return true;
     case VALUE_DATETIME:
     case VALUE_TIMESTAMP: {
-        int64_t us = v->v.i, days = us >= 0 ? us / 86400000000 : -((-us + 86399999999) / 86400000000);
+        int64_t us = v->v.i,
+                days = us >= 0 ? us / 86400000000 : -((-us + 86399999999) / 86400000000);
         int64_t rest = us - days * 86400000000;
         civil_from_days(days, &y, &m, &d);
-        buf_printf(out, "%04" PRId64 "-%02u-%02u %02" PRId64 ":%02" PRId64 ":%02" PRId64 ".%06" PRId64,
-                   y, m, d, rest / 3600000000, rest / 60000000 % 60, rest / 1000000 % 60,
-                   rest % 1000000);
+        buf_printf(
+            out, "%04" PRId64 "-%02u-%02u %02" PRId64 ":%02" PRId64 ":%02" PRId64 ".%06" PRId64, y,
+            m, d, rest / 3600000000, rest / 60000000 % 60, rest / 1000000 % 60, rest % 1000000);
         return true;
     }
     case VALUE_TIME: {
         int64_t us = v->v.i < 0 ? -v->v.i : v->v.i;
         buf_printf(out, "%s%02" PRId64 ":%02" PRId64 ":%02" PRId64 ".%06" PRId64,
-                   v->v.i < 0 ? "-" : "", us / 3600000000, us / 60000000 % 60,
-                   us / 1000000 % 60, us % 1000000);
+                   v->v.i < 0 ? "-" : "", us / 3600000000, us / 60000000 % 60, us / 1000000 % 60,
+                   us % 1000000);
         return true;
     }
     default:
@@ -519,9 +519,9 @@ static bool value_text(const struct value *v, struct buf *out)
 
 static void signature_col(struct buf *b, const struct binlog_column *c, const char *dflt)
 {
-    buf_printf(b, "%s|%u|%u|%u|%d|%d|%u|%u|%d|%s|", c->name ? c->name : "", c->type,
-               c->real_type, c->meta, c->nullable, c->is_unsigned, c->collation,
-               c->geometry_type, c->key, dflt ? dflt : "\x01");
+    buf_printf(b, "%s|%u|%u|%u|%d|%d|%u|%u|%d|%s|", c->name ? c->name : "", c->type, c->real_type,
+               c->meta, c->nullable, c->is_unsigned, c->collation, c->geometry_type, c->key,
+               dflt ? dflt : "\x01");
     for (size_t k = 0; k < c->n_labels; k++)
         buf_printf(b, "%s,", c->labels[k]);
     buf_putc(b, ';');
@@ -530,9 +530,9 @@ static void signature_col(struct buf *b, const struct binlog_column *c, const ch
 /* The schema events of the table carry, from its column descriptions (a TABLE_MAP completed
  * from information_schema, or the definition itself): the columns the column filters keep,
  * their defaults. One object per distinct description, kept for the reader's life. */
-static const struct built *build_schema(struct mysql_reader *r, const char *db,
-                                        const char *name, const struct binlog_column *cols,
-                                        size_t ncols, const struct mysql_table_def *def)
+static const struct built *build_schema(struct mysql_reader *r, const char *db, const char *name,
+                                        const struct binlog_column *cols, size_t ncols,
+                                        const struct mysql_table_def *def)
 {
     struct buf sig;
     buf_init(&sig);
@@ -615,8 +615,8 @@ static int refresh_schemas(struct mysql_reader *r, MYSQL *conn, struct mysql_pos
             j++;
         if (table_captured(r, rows[i][MSF_DB], rows[i][MSF_TABLE])) {
             struct mysql_table_def *d;
-            if (mysql_table_def_from_rows((const char *const *const *)(rows + i), j - i,
-                                          r->mariadb, &d, err) < 0) {
+            if (mysql_table_def_from_rows((const char *const *const *)(rows + i), j - i, r->mariadb,
+                                          &d, err) < 0) {
                 rc = -1;
                 break;
             }
@@ -712,8 +712,8 @@ static int on_table_map(void *ctx, struct binlog_table *tm, struct binlog_decode
     struct mysql_pos at = mpos(file, pos);
     const struct mysql_table_def *def = mysql_schema_history_at(r->history, tm->db, tm->name, at);
     struct error ignored;
-    bool complete = def && mysql_table_def_complete(def, tm->cols, tm->ncols, tm->has_key,
-                                                   &ignored) == 0;
+    bool complete =
+        def && mysql_table_def_complete(def, tm->cols, tm->ncols, tm->has_key, &ignored) == 0;
     if (!complete && !(tm->has_names && tm->has_signedness)) {
         /* The TABLE_MAP alone cannot be decoded: ask information_schema now. */
         MYSQL *q = live_query(r, err);
@@ -810,8 +810,7 @@ static int snap_open(struct mysql_reader *r, struct error *err)
         return -1;
     /* The server waits for this unbuffered reader while the sinks take their time. */
     if (myconn_exec(s->conn, "SET SESSION net_write_timeout = 86400", err) < 0 ||
-        myconn_exec(s->conn, "SET SESSION TRANSACTION ISOLATION LEVEL REPEATABLE READ", err) <
-            0)
+        myconn_exec(s->conn, "SET SESSION TRANSACTION ISOLATION LEVEL REPEATABLE READ", err) < 0)
         return -1;
     if (r->lock_mode != LOCK_NONE) {
         struct error lerr;
@@ -822,8 +821,9 @@ static int snap_open(struct mysql_reader *r, struct error *err)
             return -1;
         } else {
             /* Without RELOAD: lock the tables still to read, for the whole snapshot. */
-            log_warn(LOG, "cannot take the global read lock (%s): locking the captured tables "
-                          "for the whole snapshot instead",
+            log_warn(LOG,
+                     "cannot take the global read lock (%s): locking the captured tables "
+                     "for the whole snapshot instead",
                      lerr.msg);
             struct buf b;
             buf_init(&b);
@@ -880,8 +880,9 @@ static int snap_open(struct mysql_reader *r, struct error *err)
         log_info(LOG, "snapshot of %zu tables at %s:%" PRIu64 "%s%s", s->ntables, s->file, s->pos,
                  s->start_gtids ? " GTIDs " : "", s->start_gtids ? s->start_gtids : "");
     } else {
-        log_info(LOG, "resuming the snapshot in a new session at %s:%" PRIu64
-                      " (the stream will start at %s:%" PRIu64 ")",
+        log_info(LOG,
+                 "resuming the snapshot in a new session at %s:%" PRIu64
+                 " (the stream will start at %s:%" PRIu64 ")",
                  s->file, s->pos, s->start_file, s->start_pos);
     }
     free(gtids);
@@ -928,9 +929,9 @@ static void snap_commit_event(struct mysql_reader *r, bool done)
     e->order = binlog_order(s->file, s->pos, 0) - 1;
     json_decref(r->position);
     if (!done) {
-        json_t *snap = json_pack("{s:s, s:I, s:o}", "file", s->start_file, "pos",
-                                 (json_int_t)s->start_pos, "tables",
-                                 tables_json(s->tables, s->ntables));
+        json_t *snap =
+            json_pack("{s:s, s:I, s:o}", "file", s->start_file, "pos", (json_int_t)s->start_pos,
+                      "tables", tables_json(s->tables, s->ntables));
         if (s->start_gtids)
             json_object_set_new(snap, "gtids", json_string(s->start_gtids));
         r->position = json_pack("{s:o}", "snapshot", snap);
@@ -986,8 +987,7 @@ static int snap_fetch(struct snapshot *s, struct error *err)
     if (row == NULL) {
         if (mysql_errno(s->conn)) {
             char what[300];
-            snprintf(what, sizeof what, "reading %s.%s for the snapshot", s->def->db,
-                     s->def->name);
+            snprintf(what, sizeof what, "reading %s.%s for the snapshot", s->def->db, s->def->name);
             return myconn_error(s->conn, what, err);
         }
         return 0;
@@ -1057,8 +1057,9 @@ static int snap_open_table(struct mysql_reader *r, struct error *err)
             buf_free(&keys);
         } else if (hi) {
             buf_free(&sql);
-            return error_set(err, "the interrupted snapshot of %s.%s cannot resume: its key "
-                                  "changed; delete the state file to start a new snapshot",
+            return error_set(err,
+                             "the interrupted snapshot of %s.%s cannot resume: its key "
+                             "changed; delete the state file to start a new snapshot",
                              t->db, t->name);
         }
         int rc = mysql_real_query(s->conn, sql.data, sql.len);
@@ -1074,8 +1075,10 @@ static int snap_open_table(struct mysql_reader *r, struct error *err)
         if (got < 0)
             return -1;
         s->have_ahead = got == 1;
-        log_info(LOG, "snapshot of %s.%s%s", t->db, t->name, hi ? " resumes after its last "
-                                                                  "chunk" : "");
+        log_info(LOG, "snapshot of %s.%s%s", t->db, t->name,
+                 hi ? " resumes after its last "
+                      "chunk"
+                    : "");
         return 1;
     }
     return 0;
@@ -1109,8 +1112,9 @@ static int snapshot_step(struct mysql_reader *r, const struct event **out, struc
     if (!s->open && snap_open(r, err) < 0)
         return -1;
     if (binlog_order(s->file, s->pos, 0) == 0)
-        return error_set(err, "binlog position %s:%" PRIu64 " is beyond what the change order "
-                              "can encode (file suffix < 2^20, position < 4 GiB)",
+        return error_set(err,
+                         "binlog position %s:%" PRIu64 " is beyond what the change order "
+                         "can encode (file suffix < 2^20, position < 4 GiB)",
                          s->file, s->pos);
     for (;;) {
         if (s->res == NULL) {
@@ -1133,8 +1137,7 @@ static int snapshot_step(struct mysql_reader *r, const struct event **out, struc
                     if (gtid_set_parse(r->stream_gtids, s->start_gtids, err) < 0)
                         return -1;
                 }
-                if (filter_from_json(json_object_get(r->position, "filter"), &r->filter, err) <
-                    0)
+                if (filter_from_json(json_object_get(r->position, "filter"), &r->filter, err) < 0)
                     return -1;
                 r->phase = r->mode == READER_SNAPSHOT_ONLY || r->snap_mode == SNAP_INITIAL_ONLY
                                ? PHASE_DONE
@@ -1162,8 +1165,8 @@ static int snapshot_step(struct mysql_reader *r, const struct event **out, struc
         if (s->ahead[i] == NULL) {
             memset(&full[i], 0, sizeof full[i]);
             full[i].kind = VALUE_NULL;
-        } else if (mysql_text_value(&def->cols[i], s->ahead[i], s->ahead_len[i], r->arena,
-                                    &full[i], err) < 0) {
+        } else if (mysql_text_value(&def->cols[i], s->ahead[i], s->ahead_len[i], r->arena, &full[i],
+                                    err) < 0) {
             return error_wrap(err, "snapshot of %s.%s: ", def->db, def->name);
         }
     }
@@ -1175,13 +1178,12 @@ static int snapshot_step(struct mysql_reader *r, const struct event **out, struc
             size_t c = def->key[k];
             if (k)
                 buf_puts(&key, ", ");
-            key_literal(&key, &def->cols[c], def->collation_names[c], s->ahead[c],
-                        s->ahead_len[c]);
+            key_literal(&key, &def->cols[c], def->collation_names[c], s->ahead[c], s->ahead_len[c]);
         }
         buf_putc(&key, ')');
     }
-    struct value *vals = binlog_arena_alloc(r->arena, (b->schema->ncols ? b->schema->ncols : 1) *
-                                                          sizeof *vals);
+    struct value *vals =
+        binlog_arena_alloc(r->arena, (b->schema->ncols ? b->schema->ncols : 1) * sizeof *vals);
     for (size_t i = 0; i < b->schema->ncols; i++)
         vals[i] = full[b->map[i]];
     fix_values(b->schema, vals);
@@ -1282,8 +1284,9 @@ static int filter_skips(struct mysql_reader *r, const struct event *e, bool *ski
     *skip = false;
     struct mysql_pos p = mpos(e->source.file, e->source.pos);
     if (mysql_pos_cmp(p, mpos(f->until_file, f->until_pos)) >= 0) {
-        log_info(LOG, "the stream has passed the last snapshot session (%s:%" PRIu64
-                      "): no more filtering",
+        log_info(LOG,
+                 "the stream has passed the last snapshot session (%s:%" PRIu64
+                 "): no more filtering",
                  f->until_file, f->until_pos);
         filter_free(f);
         r->filter = NULL;
@@ -1321,9 +1324,10 @@ static int filter_skips(struct mysql_reader *r, const struct event *e, bool *ski
         if (idx < 0 || !value_text(&vals[idx], &text)) {
             buf_free(&key);
             buf_free(&text);
-            return error_set(err, "cannot tell which snapshot session read the row of %s.%s "
-                                  "changed at %s:%" PRIu64 ": its key column %s is not in the "
-                                  "event",
+            return error_set(err,
+                             "cannot tell which snapshot session read the row of %s.%s "
+                             "changed at %s:%" PRIu64 ": its key column %s is not in the "
+                             "event",
                              t->db, t->name, e->source.file, e->source.pos, c->name);
         }
         if (k)
@@ -1360,8 +1364,8 @@ static int filter_skips(struct mysql_reader *r, const struct event *e, bool *ski
 
 static int stream_open(struct mysql_reader *r, struct error *err)
 {
-    bool by_gtid = r->stream_gtids && !gtid_set_is_empty(r->stream_gtids) &&
-                   (r->mariadb || r->gtid_mode);
+    bool by_gtid =
+        r->stream_gtids && !gtid_set_is_empty(r->stream_gtids) && (r->mariadb || r->gtid_mode);
     struct myconn_dump d = {
         .server_id = r->server_id,
         .heartbeat_ms = r->heartbeat_ms > 0 && r->heartbeat_ms < SERVER_HEARTBEAT_MS
@@ -1419,13 +1423,11 @@ static int stream_take(struct mysql_reader *r, const struct event *e, struct err
         return 1;
     }
     case EVENT_DDL: {
-        struct mysql_pos end =
-            mpos(binlog_decoder_file(r->dec), binlog_decoder_event_end(r->dec));
+        struct mysql_pos end = mpos(binlog_decoder_file(r->dec), binlog_decoder_event_end(r->dec));
         MYSQL *q = live_query(r, err);
         if (q == NULL || refresh_schemas(r, q, end, err) < 0)
             return -1;
-        if (!r->include_schema_changes ||
-            (e->ddl_db && *e->ddl_db && !db_captured(r, e->ddl_db)))
+        if (!r->include_schema_changes || (e->ddl_db && *e->ddl_db && !db_captured(r, e->ddl_db)))
             return 0;
         r->ev = *e;
         return 1;
@@ -1599,8 +1601,9 @@ static int current_position(struct mysql_reader *r, struct error *err)
     mysql_free_result(res);
     char *g = NULL;
     if (r->mariadb || r->gtid_mode) {
-        if (myconn_scalar(r->q, r->mariadb ? "SELECT @@global.gtid_binlog_pos"
-                                           : "SELECT @@global.gtid_executed",
+        if (myconn_scalar(r->q,
+                          r->mariadb ? "SELECT @@global.gtid_binlog_pos"
+                                     : "SELECT @@global.gtid_executed",
                           &g, err) < 0)
             return -1;
     }
@@ -1631,8 +1634,8 @@ static int start_snapshot(struct mysql_reader *r, const json_t *snap, struct err
     r->snap->start_file = mem_strdup(file);
     r->snap->start_pos = pos;
     r->snap->start_gtids = mem_strdup(json_string_value(json_object_get(snap, "gtids")));
-    return tables_from_json(json_object_get(snap, "tables"), &r->snap->tables,
-                            &r->snap->ntables, err);
+    return tables_from_json(json_object_get(snap, "tables"), &r->snap->tables, &r->snap->ntables,
+                            err);
 }
 
 static int mr_start(struct reader *rd, const json_t *position, const json_t *schemas,
@@ -1711,8 +1714,9 @@ static int mr_start(struct reader *rd, const json_t *position, const json_t *sch
         return -1;
     if (!ok) {
         if (r->snap_mode == SNAP_WHEN_NEEDED) {
-            log_warn(LOG, "binlog position %s:%" PRIu64 " is no longer on the server: taking a "
-                          "new snapshot (snapshot.mode=when_needed)",
+            log_warn(LOG,
+                     "binlog position %s:%" PRIu64 " is no longer on the server: taking a "
+                     "new snapshot (snapshot.mode=when_needed)",
                      file, pos);
             filter_free(r->filter);
             r->filter = NULL;
@@ -1770,8 +1774,8 @@ static json_t *mr_identity(struct reader *rd)
     struct mysql_reader *r = (struct mysql_reader *)rd;
     char host[300];
     snprintf(host, sizeof host, "%s:%u", r->params.host, r->params.port);
-    json_t *id = json_pack("{s:s, s:s}", "connector", event_connector_name(r->connector), "host",
-                           host);
+    json_t *id =
+        json_pack("{s:s, s:s}", "connector", event_connector_name(r->connector), "host", host);
     if (r->server_uuid)
         json_object_set_new(id, "server_uuid", json_string(r->server_uuid));
     else
@@ -1818,17 +1822,17 @@ static int mr_check(struct reader *rd, FILE *out)
     check_line(out, true, "mysql connection to %s:%u (%s)", r->params.host, r->params.port,
                mysql_get_server_info(r->q));
     char *v = variable(r->q, "log_bin");
-    fails += check_line(out, v && (strcmp(v, "1") == 0 || strcmp(v, "ON") == 0),
-                        "log_bin is %s%s", v ? v : "unknown",
+    fails += check_line(out, v && (strcmp(v, "1") == 0 || strcmp(v, "ON") == 0), "log_bin is %s%s",
+                        v ? v : "unknown",
                         v && (strcmp(v, "1") == 0 || strcmp(v, "ON") == 0)
                             ? ""
                             : ": start the server with --log-bin");
     free(v);
     v = variable(r->q, "binlog_format");
-    fails += check_line(out, v && strcmp(v, "ROW") == 0, "binlog_format is %s%s",
-                        v ? v : "unknown",
-                        v && strcmp(v, "ROW") == 0 ? "" : ": SET GLOBAL binlog_format = ROW "
-                                                          "(and in the server's config)");
+    fails += check_line(out, v && strcmp(v, "ROW") == 0, "binlog_format is %s%s", v ? v : "unknown",
+                        v && strcmp(v, "ROW") == 0 ? ""
+                                                   : ": SET GLOBAL binlog_format = ROW "
+                                                     "(and in the server's config)");
     free(v);
     v = variable(r->q, "binlog_row_image");
     check_line(out, true, "binlog_row_image is %s%s", v ? v : "unknown",
@@ -1845,8 +1849,9 @@ static int mr_check(struct reader *rd, FILE *out)
                        : " (FULL recommended: column names then come with each change instead of "
                          "from information_schema; SET GLOBAL binlog_row_metadata = FULL)");
     else
-        check_line(out, true, "binlog_row_metadata is not supported by this server: column "
-                              "names come from information_schema");
+        check_line(out, true,
+                   "binlog_row_metadata is not supported by this server: column "
+                   "names come from information_schema");
     free(v);
     v = variable(r->q, "binlog_row_value_options");
     if (v)
@@ -1889,15 +1894,16 @@ static int mr_check(struct reader *rd, FILE *out)
     } else {
         static const char *const need[] = {"REPLICATION SLAVE", "REPLICATION CLIENT", "SELECT"};
         for (size_t i = 0; i < 3; i++) {
-            bool have = grants_have(grants, need[i]) ||
-                        (i == 1 && strstr(grants, "BINLOG MONITOR"));
+            bool have =
+                grants_have(grants, need[i]) || (i == 1 && strstr(grants, "BINLOG MONITOR"));
             fails += check_line(out, have, "privilege %s%s", need[i],
                                 have ? "" : ": GRANT it ON *.* to the connector's user");
         }
         bool reload = grants_have(grants, "RELOAD");
         check_line(out, true, "privilege RELOAD%s",
-                   reload ? "" : " missing: snapshots lock each table instead of taking the "
-                                 "global read lock (GRANT RELOAD ON *.* to avoid it)");
+                   reload ? ""
+                          : " missing: snapshots lock each table instead of taking the "
+                            "global read lock (GRANT RELOAD ON *.* to avoid it)");
         free(grants);
     }
     return fails;
@@ -1949,17 +1955,15 @@ static const struct reader_ops mysql_ops = {
 int mysql_reader_new(const struct config *cfg, enum reader_mode mode, struct reader **out,
                      struct error *err)
 {
-    static const char *const snap_choices[] = {"initial",     "initial_only",
-                                               "no_data",     "never",
-                                               "always",      "when_needed",
-                                               "schema_only_recovery", "recovery",
-                                               "schema_only", NULL};
-    static const enum snap_mode snap_modes[] = {
-        SNAP_INITIAL, SNAP_INITIAL_ONLY, SNAP_NO_DATA,  SNAP_NEVER,  SNAP_ALWAYS,
-        SNAP_WHEN_NEEDED, SNAP_RECOVERY, SNAP_RECOVERY, SNAP_NO_DATA};
+    static const char *const snap_choices[] = {
+        "initial",     "initial_only",         "no_data",  "never",       "always",
+        "when_needed", "schema_only_recovery", "recovery", "schema_only", NULL};
+    static const enum snap_mode snap_modes[] = {SNAP_INITIAL,  SNAP_INITIAL_ONLY, SNAP_NO_DATA,
+                                                SNAP_NEVER,    SNAP_ALWAYS,       SNAP_WHEN_NEEDED,
+                                                SNAP_RECOVERY, SNAP_RECOVERY,     SNAP_NO_DATA};
     static const char *const lock_choices[] = {"minimal", "none", "extended", NULL};
-    static const char *const ssl_choices[] = {"disabled", "preferred", "required", "verify_ca",
-                                              "verify_identity", NULL};
+    static const char *const ssl_choices[] = {"disabled",  "preferred",       "required",
+                                              "verify_ca", "verify_identity", NULL};
     struct mysql_reader *r = mem_calloc(1, sizeof *r);
     r->base.ops = &mysql_ops;
     r->mode = mode;

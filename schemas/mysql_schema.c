@@ -84,8 +84,8 @@ struct mysql_table_def *mysql_table_def_copy(const struct mysql_table_def *s)
         d->cols[i].name = mem_strdup(s->cols[i].name);
         d->cols[i].labels = NULL;
         if (s->cols[i].labels) {
-            d->cols[i].labels = mem_calloc(s->cols[i].n_labels ? s->cols[i].n_labels : 1,
-                                           sizeof(char *));
+            d->cols[i].labels =
+                mem_calloc(s->cols[i].n_labels ? s->cols[i].n_labels : 1, sizeof(char *));
             for (size_t k = 0; k < s->cols[i].n_labels; k++)
                 d->cols[i].labels[k] = mem_strdup(s->cols[i].labels[k]);
         }
@@ -199,20 +199,29 @@ static const struct {
     uint8_t type;
     uint32_t geometry;
 } simple_types[] = {
-    {"tinyint", BT_TINY, 0},         {"smallint", BT_SHORT, 0},
-    {"mediumint", BT_INT24, 0},      {"int", BT_LONG, 0},
-    {"integer", BT_LONG, 0},         {"bigint", BT_LONGLONG, 0},
-    {"year", BT_YEAR, 0},            {"date", BT_DATE, 0},
-    {"json", BT_JSON, 0},            {"geometry", BT_GEOMETRY, 0},
-    {"point", BT_GEOMETRY, 1},       {"linestring", BT_GEOMETRY, 2},
-    {"polygon", BT_GEOMETRY, 3},     {"multipoint", BT_GEOMETRY, 4},
-    {"multilinestring", BT_GEOMETRY, 5}, {"multipolygon", BT_GEOMETRY, 6},
-    {"geometrycollection", BT_GEOMETRY, 7}, {"geomcollection", BT_GEOMETRY, 7},
+    {"tinyint", BT_TINY, 0},
+    {"smallint", BT_SHORT, 0},
+    {"mediumint", BT_INT24, 0},
+    {"int", BT_LONG, 0},
+    {"integer", BT_LONG, 0},
+    {"bigint", BT_LONGLONG, 0},
+    {"year", BT_YEAR, 0},
+    {"date", BT_DATE, 0},
+    {"json", BT_JSON, 0},
+    {"geometry", BT_GEOMETRY, 0},
+    {"point", BT_GEOMETRY, 1},
+    {"linestring", BT_GEOMETRY, 2},
+    {"polygon", BT_GEOMETRY, 3},
+    {"multipoint", BT_GEOMETRY, 4},
+    {"multilinestring", BT_GEOMETRY, 5},
+    {"multipolygon", BT_GEOMETRY, 6},
+    {"geometrycollection", BT_GEOMETRY, 7},
+    {"geomcollection", BT_GEOMETRY, 7},
 };
 
 /* Fills the column's binlog description from DATA_TYPE and COLUMN_TYPE. */
-static int column_from_type(struct binlog_column *c, const char *data_type,
-                            const char *column_type, struct error *err)
+static int column_from_type(struct binlog_column *c, const char *data_type, const char *column_type,
+                            struct error *err)
 {
     long a, b;
     int maxlen = c->collation ? binlog_collation_maxlen(c->collation) : 1;
@@ -269,7 +278,7 @@ static int column_from_type(struct binlog_column *c, const char *data_type,
         c->meta = strncmp(data_type, "tiny", 4) == 0     ? 1
                   : strncmp(data_type, "medium", 6) == 0 ? 3
                   : strncmp(data_type, "long", 4) == 0   ? 4
-                                                          : 2;
+                                                         : 2;
     } else if (strcmp(data_type, "enum") == 0 || strcmp(data_type, "set") == 0) {
         bool is_enum = data_type[0] == 'e';
         c->type = BT_STRING;
@@ -327,8 +336,10 @@ int mysql_table_def_from_rows(const char *const *const *rows, size_t nrows, bool
         struct binlog_column *c = &d->cols[i];
         if (r[MSF_COLUMN] == NULL || r[MSF_DATA_TYPE] == NULL || r[MSF_COLUMN_TYPE] == NULL) {
             mysql_table_def_free(d);
-            return error_set(err, "information_schema gave a column of %s.%s without a name or "
-                                  "type", rows[0][MSF_DB], rows[0][MSF_TABLE]);
+            return error_set(err,
+                             "information_schema gave a column of %s.%s without a name or "
+                             "type",
+                             rows[0][MSF_DB], rows[0][MSF_TABLE]);
         }
         c->name = mem_strdup(r[MSF_COLUMN]);
         c->nullable = r[MSF_NULLABLE] && strcmp(r[MSF_NULLABLE], "YES") == 0;
@@ -411,8 +422,9 @@ int mysql_table_def_complete(const struct mysql_table_def *d, struct binlog_colu
                              size_t ncols, bool has_key, struct error *err)
 {
     if (ncols != d->ncols)
-        return error_set(err, "%s.%s has %zu columns in its TABLE_MAP but %zu in "
-                              "information_schema",
+        return error_set(err,
+                         "%s.%s has %zu columns in its TABLE_MAP but %zu in "
+                         "information_schema",
                          d->db, d->name, ncols, d->ncols);
     /* Check everything before changing anything. */
     for (size_t i = 0; i < ncols; i++) {
@@ -421,12 +433,14 @@ int mysql_table_def_complete(const struct mysql_table_def *d, struct binlog_colu
         bool lenient = s->type == BT_VARCHAR && s->meta == 255;
         if (!lenient && (type_family(c->type) != type_family(s->type) ||
                          (c->type == BT_STRING && c->real_type != s->real_type)))
-            return error_set(err, "%s.%s column %zu is of type %u in its TABLE_MAP but %s "
-                                  "(type %u) in information_schema",
+            return error_set(err,
+                             "%s.%s column %zu is of type %u in its TABLE_MAP but %s "
+                             "(type %u) in information_schema",
                              d->db, d->name, i + 1, c->type, s->name, s->type);
         if (c->name && strcmp(c->name, s->name) != 0)
-            return error_set(err, "%s.%s column %zu is %s in its TABLE_MAP but %s in "
-                                  "information_schema",
+            return error_set(err,
+                             "%s.%s column %zu is %s in its TABLE_MAP but %s in "
+                             "information_schema",
                              d->db, d->name, i + 1, c->name, s->name);
     }
     for (size_t i = 0; i < ncols; i++) {
@@ -457,8 +471,8 @@ int mysql_table_def_complete(const struct mysql_table_def *d, struct binlog_colu
 static int bad_text(const struct binlog_column *col, const char *text, size_t len,
                     struct error *err)
 {
-    return error_set(err, "column %s: cannot read \"%.*s\" as type %u",
-                     col->name ? col->name : "?", (int)(len > 40 ? 40 : len), text, col->type);
+    return error_set(err, "column %s: cannot read \"%.*s\" as type %u", col->name ? col->name : "?",
+                     (int)(len > 40 ? 40 : len), text, col->type);
 }
 
 /* Reads n digits. */
@@ -634,8 +648,7 @@ int mysql_text_value(const struct binlog_column *col, const char *text, size_t l
         out->v.s.p = binlog_arena_dup(a, text + 4, len - 4);
         out->v.s.len = len - 4;
         out->v.s.i = (int64_t)((uint32_t)(uint8_t)text[0] | (uint32_t)(uint8_t)text[1] << 8 |
-                               (uint32_t)(uint8_t)text[2] << 16 |
-                               (uint32_t)(uint8_t)text[3] << 24);
+                               (uint32_t)(uint8_t)text[2] << 16 | (uint32_t)(uint8_t)text[3] << 24);
         return 0;
     default:
         break;
@@ -709,8 +722,7 @@ static struct table_hist *find_hist(const struct mysql_schema_history *h, const 
     return NULL;
 }
 
-static struct table_hist *get_hist(struct mysql_schema_history *h, const char *db,
-                                   const char *name)
+static struct table_hist *get_hist(struct mysql_schema_history *h, const char *db, const char *name)
 {
     struct table_hist *t = find_hist(h, db, name);
     if (t)
@@ -724,8 +736,7 @@ static struct table_hist *get_hist(struct mysql_schema_history *h, const char *d
 }
 
 /* Inserts a version at its place (a version at the same position replaces the old one). */
-static void insert_version(struct table_hist *t, struct mysql_pos from,
-                           struct mysql_table_def *def)
+static void insert_version(struct table_hist *t, struct mysql_pos from, struct mysql_table_def *def)
 {
     size_t i = t->n;
     while (i > 0 && mysql_pos_cmp(t->v[i - 1].from, from) > 0)
@@ -847,13 +858,13 @@ json_t *mysql_schema_history_to_json(const struct mysql_schema_history *h)
             continue;
         json_t *versions = json_array();
         for (size_t i = 0; i < t->n; i++)
-            json_array_append_new(
-                versions, json_pack("{s:I, s:I, s:o}", "file_index",
-                                    (json_int_t)t->v[i].from.file_index, "pos",
-                                    (json_int_t)t->v[i].from.pos, "def",
-                                    t->v[i].def ? def_to_json(t->v[i].def) : json_null()));
-        json_array_append_new(tables, json_pack("{s:s, s:s, s:o}", "db", t->db, "table",
-                                                t->name, "versions", versions));
+            json_array_append_new(versions,
+                                  json_pack("{s:I, s:I, s:o}", "file_index",
+                                            (json_int_t)t->v[i].from.file_index, "pos",
+                                            (json_int_t)t->v[i].from.pos, "def",
+                                            t->v[i].def ? def_to_json(t->v[i].def) : json_null()));
+        json_array_append_new(tables, json_pack("{s:s, s:s, s:o}", "db", t->db, "table", t->name,
+                                                "versions", versions));
     }
     return json_pack("{s:i, s:o}", "format", 1, "tables", tables);
 }
@@ -886,7 +897,8 @@ static struct mysql_table_def *def_from_json(const char *db, const char *name, c
         c->is_unsigned = (int8_t)jint(jc, "unsigned", -1);
         c->collation = (uint16_t)jint(jc, "collation", 0);
         c->geometry_type = (uint32_t)jint(jc, "geometry_type", 0);
-        d->collation_names[i] = mem_strdup(json_string_value(json_object_get(jc, "collation_name")));
+        d->collation_names[i] =
+            mem_strdup(json_string_value(json_object_get(jc, "collation_name")));
         d->defaults[i] = mem_strdup(json_string_value(json_object_get(jc, "default")));
         const json_t *labels = json_object_get(jc, "labels");
         if (json_is_array(labels)) {

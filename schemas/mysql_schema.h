@@ -78,15 +78,14 @@ struct schema_table *mysql_table_def_schema(const struct mysql_table_def *d);
  * labels, geometry types, and keys unless has_key) where the TABLE_MAP lacks them. Fails,
  * changing nothing, when the two disagree on the number, types or names of the columns. */
 DBT_MUSTCHECK int mysql_table_def_complete(const struct mysql_table_def *d,
-                                           struct binlog_column *cols, size_t ncols,
-                                           bool has_key, struct error *err);
+                                           struct binlog_column *cols, size_t ncols, bool has_key,
+                                           struct error *err);
 
 /** One value as the text protocol returns it (session time_zone +00:00, character set
  * utf8mb4; FLOAT columns selected as col+0e0) into the form row events give it. Strings are
  * copied into the arena. */
-DBT_MUSTCHECK int mysql_text_value(const struct binlog_column *col, const char *text,
-                                   size_t len, struct binlog_arena *a, struct value *out,
-                                   struct error *err);
+DBT_MUSTCHECK int mysql_text_value(const struct binlog_column *col, const char *text, size_t len,
+                                   struct binlog_arena *a, struct value *out, struct error *err);
 
 /* History ---------------------------------------------------------------------------------- */
 
@@ -121,7 +120,7 @@ const struct mysql_table_def *mysql_schema_history_latest(const struct mysql_sch
 void mysql_schema_history_prune(struct mysql_schema_history *h, struct mysql_pos at);
 
 json_t *mysql_schema_history_to_json(const struct mysql_schema_history *h);
-DBT_MUSTCHECK int mysql_schema_history_from_json(struct mysql_schema_history *h,
-                                                 const json_t *j, struct error *err);
+DBT_MUSTCHECK int mysql_schema_history_from_json(struct mysql_schema_history *h, const json_t *j,
+                                                 struct error *err);
 
 #endif

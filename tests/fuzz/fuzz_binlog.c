@@ -42,8 +42,8 @@ static int fuzz_table_map(void *ctx, struct binlog_table *tm, struct binlog_deco
 
 static void events(const uint8_t *data, size_t size)
 {
-    struct binlog_decoder_opts opts = {.connector_from_fde = true, .include_query = true,
-                                       .table_map = fuzz_table_map};
+    struct binlog_decoder_opts opts = {
+        .connector_from_fde = true, .include_query = true, .table_map = fuzz_table_map};
     struct binlog_decoder *d = binlog_decoder_new(&opts);
     struct error err;
     binlog_decoder_start(d, "fuzz.000001", 4, BINLOG_CHECKSUM_OFF, NULL, false);
@@ -73,8 +73,10 @@ static void values(const uint8_t *data, size_t size)
 {
     if (size < 4)
         return;
-    struct binlog_column col = {.type = data[0], .is_unsigned = (int8_t)(data[3] & 1),
-                                .collation = data[3] >> 1, .nullable = true};
+    struct binlog_column col = {.type = data[0],
+                                .is_unsigned = (int8_t)(data[3] & 1),
+                                .collation = data[3] >> 1,
+                                .nullable = true};
     struct cursor c;
     struct error err;
     cursor_init(&c, data + 1, 2);

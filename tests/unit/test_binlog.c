@@ -246,7 +246,7 @@ static bool has_line(const struct run *r, const char *line)
 #define CHECK_LINE(r, line)                                                                        \
     do {                                                                                           \
         if (!has_line(r, line))                                                                    \
-            unit_fail(__FILE__, __LINE__, "no line containing\n      %s\n    in\n%s", line,     \
+            unit_fail(__FILE__, __LINE__, "no line containing\n      %s\n    in\n%s", line,        \
                       (r)->out.data ? (r)->out.data : "");                                         \
     } while (0)
 
@@ -666,9 +666,8 @@ static size_t load_defs(const char *path, struct mysql_table_def **defs, size_t 
         while (k < MSF_COUNT) {
             char *tab = memchr(q, '\t', (size_t)(nl - q));
             char *e = tab ? tab : nl;
-            rows_text[nrows][k++] = (e - q == 4 && memcmp(q, "NULL", 4) == 0)
-                                        ? NULL
-                                        : mem_strndup(q, (size_t)(e - q));
+            rows_text[nrows][k++] =
+                (e - q == 4 && memcmp(q, "NULL", 4) == 0) ? NULL : mem_strndup(q, (size_t)(e - q));
             if (!tab)
                 break;
             q = tab + 1;
@@ -947,8 +946,8 @@ static void test_integers_and_strings(void)
     CHECK_INT(read_one(BT_LONGLONG, 0, 0, m1, 8, &v, a), 0);
     CHECK_INT(v.v.i, -1);
     /* latin1 (cp1252) 0x80 is the euro sign; 0xE9 is é. */
-    struct binlog_column col = {.type = BT_VARCHAR, .real_type = BT_VARCHAR, .meta = 10,
-                                .collation = 8};
+    struct binlog_column col = {
+        .type = BT_VARCHAR, .real_type = BT_VARCHAR, .meta = 10, .collation = 8};
     const uint8_t latin[] = {3, 'a', 0x80, 0xE9};
     struct cursor c;
     struct error err;
@@ -970,8 +969,8 @@ static void test_integers_and_strings(void)
     CHECK(binlog_value_read(&c, &col, a, &v, &err) == -1);
     /* ENUM/SET under STRING with labels. */
     char *labels[] = {"one", "two", "three"};
-    struct binlog_column en = {.type = BT_STRING, .real_type = BT_SET, .meta = 1, .labels = labels,
-                               .n_labels = 3};
+    struct binlog_column en = {
+        .type = BT_STRING, .real_type = BT_SET, .meta = 1, .labels = labels, .n_labels = 3};
     const uint8_t set[] = {0x05};
     cursor_init(&c, set, 1);
     CHECK(binlog_value_read(&c, &en, a, &v, &err) == 0);
@@ -995,24 +994,85 @@ static void test_integers_and_strings(void)
 
 /* A small binary JSON document: {"a": [1, -2, true, null, "x\n"], "bb": 1.5, "c": {}} */
 static const uint8_t json_doc[] = {
-    0x00,                   /* small object */
-    0x03, 0x00, 0x47, 0x00, /* 3 members, 71 bytes */
+    0x00, /* small object */
+    0x03,
+    0x00,
+    0x47,
+    0x00, /* 3 members, 71 bytes */
     /* keys: offset, length */
-    0x19, 0x00, 0x01, 0x00, 0x1A, 0x00, 0x01, 0x00, 0x1B, 0x00, 0x02, 0x00,
+    0x19,
+    0x00,
+    0x01,
+    0x00,
+    0x1A,
+    0x00,
+    0x01,
+    0x00,
+    0x1B,
+    0x00,
+    0x02,
+    0x00,
     /* values: type, offset or inline */
-    0x02, 0x1D, 0x00, 0x0B, 0x35, 0x00, 0x00, 0x3D, 0x00,
+    0x02,
+    0x1D,
+    0x00,
+    0x0B,
+    0x35,
+    0x00,
+    0x00,
+    0x3D,
+    0x00,
     /* keys "a", "c", "bb" (sorted by length then bytes: a, c, bb) */
-    'a', 'c', 'b', 'b',
+    'a',
+    'c',
+    'b',
+    'b',
     /* at 0x1D: small array of 5, 24 bytes */
-    0x05, 0x00, 0x18, 0x00, 0x05, 0x01, 0x00, 0x05, 0xFE, 0xFF, 0x04, 0x01, 0x00, 0x04, 0x00,
-    0x00, 0x0C, 0x13, 0x00, 0x02, 'x', '\n',
+    0x05,
+    0x00,
+    0x18,
+    0x00,
+    0x05,
+    0x01,
+    0x00,
+    0x05,
+    0xFE,
+    0xFF,
+    0x04,
+    0x01,
+    0x00,
+    0x04,
+    0x00,
+    0x00,
+    0x0C,
+    0x13,
+    0x00,
+    0x02,
+    'x',
+    '\n',
     /* padding so the array ends at its size */
-    0x00, 0x00,
+    0x00,
+    0x00,
     /* at 0x35: double 1.5 */
-    0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0xF8, 0x3F,
+    0x00,
+    0x00,
+    0x00,
+    0x00,
+    0x00,
+    0x00,
+    0xF8,
+    0x3F,
     /* at 0x3D: empty small object (count 0, size 4) */
-    0x00, 0x00, 0x04, 0x00,
-    0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
+    0x00,
+    0x00,
+    0x04,
+    0x00,
+    0x00,
+    0x00,
+    0x00,
+    0x00,
+    0x00,
+    0x00,
 };
 
 static void test_json(void)
@@ -1088,10 +1148,9 @@ static void test_json_diff(void)
      * (past the end: appended). Each: operation, path (length-prefixed), value (length-prefixed
      * binary JSON) unless REMOVE. */
     const uint8_t diffs[] = {
-        0, 6, '$', '.', 'a', '[', '1', ']', 3, 0x05, 0x07, 0x00,
-        1, 7, '$', '.', '"', 'z', ' ', 'z', '"', 3, 0x0C, 0x01, 'q',
-        2, 3, '$', '.', 'c',
-        1, 6, '$', '.', 'a', '[', '9', ']', 2, 0x04, 0x02,
+        0,   6,   '$', '.', 'a', '[', '1', ']', 3,    0x05, 0x07, 0x00, 1,    7,
+        '$', '.', '"', 'z', ' ', 'z', '"', 3,   0x0C, 0x01, 'q',  2,    3,    '$',
+        '.', 'c', 1,   6,   '$', '.', 'a', '[', '9',  ']',  2,    0x04, 0x02,
     };
     uint8_t row[4 + sizeof diffs];
     uint32_t dl = sizeof diffs;

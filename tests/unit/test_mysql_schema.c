@@ -17,19 +17,19 @@
 static struct mysql_table_def *sample(bool mariadb)
 {
     const char *const *rows[] = {
-        ROW("d", "t", "b", "varchar", "varchar(10)", "NO", mariadb ? "'it''s'" : "it's",
-            "utf8mb4", "utf8mb4_general_ci", "45", "2"),
+        ROW("d", "t", "b", "varchar", "varchar(10)", "NO", mariadb ? "'it''s'" : "it's", "utf8mb4",
+            "utf8mb4_general_ci", "45", "2"),
         ROW("d", "t", "a", "int", "int(10) unsigned", "NO", NULL, NULL, NULL, NULL, "1"),
-        ROW("d", "t", "e", "enum", "enum('x','y''z','')", "YES", mariadb ? "NULL" : NULL,
-            "latin1", "latin1_swedish_ci", "8", NULL),
-        ROW("d", "t", "s", "set", "set('r','g','b')", "YES", NULL, "utf8mb4",
-            "utf8mb4_bin", "46", NULL),
+        ROW("d", "t", "e", "enum", "enum('x','y''z','')", "YES", mariadb ? "NULL" : NULL, "latin1",
+            "latin1_swedish_ci", "8", NULL),
+        ROW("d", "t", "s", "set", "set('r','g','b')", "YES", NULL, "utf8mb4", "utf8mb4_bin", "46",
+            NULL),
         ROW("d", "t", "n", "decimal", "decimal(12,3)", "YES", "1.500", NULL, NULL, NULL, NULL),
         ROW("d", "t", "bt", "bit", "bit(10)", "YES", NULL, NULL, NULL, NULL, NULL),
         ROW("d", "t", "bn", "binary", "binary(4)", "YES", NULL, NULL, NULL, NULL, NULL),
         ROW("d", "t", "dt", "datetime", "datetime(3)", "YES", NULL, NULL, NULL, NULL, NULL),
-        ROW("d", "t", "tx", "mediumtext", "mediumtext", "YES", NULL, "latin1",
-            "latin1_swedish_ci", "8", NULL),
+        ROW("d", "t", "tx", "mediumtext", "mediumtext", "YES", NULL, "latin1", "latin1_swedish_ci",
+            "8", NULL),
         ROW("d", "t", "g", "point", "point", "YES", NULL, NULL, NULL, NULL, NULL),
         ROW("d", "t", "u", "uuid", "uuid", "YES", NULL, NULL, NULL, NULL, NULL),
     };
@@ -191,8 +191,8 @@ static void test_text_values(void)
     CHECK(mysql_text_value(&c, "\0\1", 2, a, &v, &e) == 0 && v.kind == VALUE_BYTES &&
           v.v.s.len == 2);
     c = (struct binlog_column){.type = BT_GEOMETRY};
-    CHECK(mysql_text_value(&c, "\xe6\x10\0\0\1\1", 6, a, &v, &e) == 0 &&
-          v.kind == VALUE_GEOMETRY && v.v.s.i == 4326 && v.v.s.len == 2);
+    CHECK(mysql_text_value(&c, "\xe6\x10\0\0\1\1", 6, a, &v, &e) == 0 && v.kind == VALUE_GEOMETRY &&
+          v.v.s.i == 4326 && v.v.s.len == 2);
     binlog_arena_free(a);
 }
 
