@@ -1607,7 +1607,11 @@ static void change_source(struct pg_reader *r, struct event *ev, uint64_t lsn)
     ev->source.lsn = lsn;
     ev->source.last_commit_lsn = r->received_lsn;
     ev->source.snapshot = SNAPSHOT_FALSE;
-    ev->txn_id = r->txn_id;
+    /* Debezium's PostgreSQL transaction id names the record's own LSN ("xid:lsn"), so it
+     * differs between the changes of one transaction; the id lives as long as the event. */
+    char *id = pgtype_arena_alloc(&r->arena, 48);
+    snprintf(id, 48, "%" PRIu32 ":%" PRIu64, r->xid, lsn);
+    ev->txn_id = id;
     ev->order = lsn;
 }
 
@@ -1741,7 +1745,6 @@ static int handle_xlogdata(struct pg_reader *r, const struct pgout_copydata *cd,
         r->xid = m->u.begin.xid;
         r->final_lsn = m->u.begin.final_lsn;
         r->commit_us = m->u.begin.commit_time + PGOUT_EPOCH_DIFF_US;
-        snprintf(r->txn_id, sizeof r->txn_id, "%" PRIu32 ":%" PRIu64, r->xid, r->final_lsn);
         return 0;
     case PGOUT_COMMIT: {
         struct event *ev = ev_push(r);
@@ -1758,6 +1761,8 @@ static int handle_xlogdata(struct pg_reader *r, const struct pgout_copydata *cd,
         ev->source.ts_us = m->u.commit.commit_time + PGOUT_EPOCH_DIFF_US;
         ev->source.txid = r->xid;
         ev->source.lsn = m->u.commit.commit_lsn;
+        snprintf(r->txn_id, sizeof r->txn_id, "%" PRIu32 ":%" PRIu64, r->xid,
+                 m->u.commit.end_lsn);
         ev->txn_id = r->txn_id;
         return 0;
     }
