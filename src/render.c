@@ -183,40 +183,6 @@ struct render {
 /* A string literal without strlen at run time. */
 #define PUT_LIT(b, lit) buf_append((b), "" lit, sizeof(lit) - 1)
 
-/* Decimal integers without printf, which dominated the cost of a record. */
-static void put_u64(struct buf *b, uint64_t v)
-{
-    static const char pairs[] = "00010203040506070809101112131415161718192021222324252627282930"
-                                "31323334353637383940414243444546474849505152535455565758596061"
-                                "6263646566676869707172737475767778798081828384858687888990919293"
-                                "949596979899";
-    char tmp[24];
-    char *p = tmp + sizeof tmp;
-    while (v >= 100) {
-        unsigned k = (unsigned)(v % 100) * 2;
-        v /= 100;
-        *--p = pairs[k + 1];
-        *--p = pairs[k];
-    }
-    if (v >= 10) {
-        *--p = pairs[v * 2 + 1];
-        *--p = pairs[v * 2];
-    } else {
-        *--p = (char)('0' + v);
-    }
-    buf_append(b, p, (size_t)(tmp + sizeof tmp - p));
-}
-
-static void put_i64(struct buf *b, int64_t v)
-{
-    if (v < 0) {
-        buf_putc(b, '-');
-        put_u64(b, (uint64_t)0 - (uint64_t)v);
-    } else {
-        put_u64(b, (uint64_t)v);
-    }
-}
-
 /* v as exactly `width` digits (v < 10^width). */
 static void put_digits(struct buf *b, uint64_t v, int width)
 {
@@ -1365,11 +1331,11 @@ static void put_iso_date(struct buf *b, int64_t days)
     civil_from_days(days, &y, &m, &d);
     if (y > 9999) {
         buf_putc(b, '+');
-        put_i64(b, y);
+        buf_json_int(b, y);
     } else if (y < 0) {
         buf_putc(b, '-');
         if (-y > 9999)
-            put_i64(b, -y);
+            buf_json_int(b, -y);
         else
             put_digits(b, (uint64_t)-y, 4);
     } else {
@@ -1616,7 +1582,7 @@ static void put_interval(struct buf *b, enum enc enc, const struct value *v)
         double days = (double)(ip.years * 12 + ip.months) * (365.25 / 12.0) + (double)ip.days;
         double secs =
             ((days * 24 + (double)ip.hours) * 60 + (double)ip.minutes) * 60 + (double)ip.seconds;
-        put_i64(b, (int64_t)(secs * 1e6 + (double)ip.micros));
+        buf_json_int(b, (int64_t)(secs * 1e6 + (double)ip.micros));
         return;
     }
     /* Interval.toIsoString: every component, seconds with trailing zeros stripped. */
@@ -1653,10 +1619,10 @@ static void put_natural(const struct render *r, struct buf *b, const struct valu
     case VALUE_TIME:
     case VALUE_DATETIME:
     case VALUE_TIMESTAMP:
-        put_i64(b, v->v.i);
+        buf_json_int(b, v->v.i);
         return;
     case VALUE_UINT:
-        put_u64(b, v->v.u);
+        buf_json_uint(b, v->v.u);
         return;
     case VALUE_FLOAT32:
         buf_json_float(b, (float)v->v.f);
@@ -1742,7 +1708,7 @@ static bool put_decimal(struct buf *b, const struct colplan *p, const struct val
                 buf_json_base64(b, bytes, n);
             } else {
                 PUT_LIT(b, "{\"scale\":");
-                put_i64(b, text_scale);
+                buf_json_int(b, text_scale);
                 PUT_LIT(b, ",\"value\":");
                 buf_json_base64(b, bytes, n);
                 buf_putc(b, '}');
@@ -1779,7 +1745,7 @@ static bool put_temporal(struct buf *b, const struct colplan *p, const struct va
     switch (p->enc) {
     case ENC_DATE_DAYS:
         if (v->kind == VALUE_DATE) {
-            put_i64(b, v->v.i);
+            buf_json_int(b, v->v.i);
             return true;
         }
         break;
@@ -1794,13 +1760,13 @@ static bool put_temporal(struct buf *b, const struct colplan *p, const struct va
         break;
     case ENC_TIME_MS:
         if (v->kind == VALUE_TIME) {
-            put_i64(b, floor_div(v->v.i, 1000));
+            buf_json_int(b, floor_div(v->v.i, 1000));
             return true;
         }
         break;
     case ENC_TIME_US:
         if (v->kind == VALUE_TIME) {
-            put_i64(b, v->v.i);
+            buf_json_int(b, v->v.i);
             return true;
         }
         break;
@@ -1815,13 +1781,13 @@ static bool put_temporal(struct buf *b, const struct colplan *p, const struct va
         break;
     case ENC_TS_MS:
         if (v->kind == VALUE_DATETIME || v->kind == VALUE_TIMESTAMP) {
-            put_i64(b, floor_div(v->v.i, 1000));
+            buf_json_int(b, floor_div(v->v.i, 1000));
             return true;
         }
         break;
     case ENC_TS_US:
         if (v->kind == VALUE_DATETIME || v->kind == VALUE_TIMESTAMP) {
-            put_i64(b, v->v.i);
+            buf_json_int(b, v->v.i);
             return true;
         }
         break;
@@ -1889,18 +1855,18 @@ static void put_value(const struct render *r, struct buf *b, const struct colpla
     case ENC_INT:
     case ENC_YEAR:
         if (v->kind == VALUE_INT) {
-            put_i64(b, v->v.i);
+            buf_json_int(b, v->v.i);
             return;
         }
         if (v->kind == VALUE_UINT) {
-            put_i64(b, (int64_t)v->v.u);
+            buf_json_int(b, (int64_t)v->v.u);
             return;
         }
         break;
     case ENC_UINT_LONG:
         /* bigint.unsigned.handling.mode=long: Java's long wraps above 2^63-1 */
         if (v->kind == VALUE_UINT || v->kind == VALUE_INT) {
-            put_i64(b, v->kind == VALUE_UINT ? (int64_t)v->v.u : v->v.i);
+            buf_json_int(b, v->kind == VALUE_UINT ? (int64_t)v->v.u : v->v.i);
             return;
         }
         break;
@@ -1976,7 +1942,7 @@ static void put_value(const struct render *r, struct buf *b, const struct colpla
             buf_json_base64(b, v->v.s.p, v->v.s.len);
             PUT_LIT(b, ",\"srid\":");
             if (v->kind == VALUE_GEOMETRY && v->v.s.i >= 0)
-                put_i64(b, v->v.s.i);
+                buf_json_int(b, v->v.s.i);
             else
                 PUT_LIT(b, "null");
             buf_putc(b, '}');
@@ -2055,7 +2021,7 @@ static void put_source(const struct render *r, struct buf *b, const struct event
 {
     const struct event_source *s = &ev->source;
     put_piece(b, &r->src_head[s->connector]);
-    put_i64(b, floor_div(s->ts_us, 1000));
+    buf_json_int(b, floor_div(s->ts_us, 1000));
     PUT_LIT(b, ",\"snapshot\":\"");
     buf_puts(b, event_snapshot_name(s->snapshot));
     PUT_LIT(b, "\",\"db\":");
@@ -2069,9 +2035,9 @@ static void put_source(const struct render *r, struct buf *b, const struct event
         PUT_LIT(b, ",\"sequence\":null");
     }
     PUT_LIT(b, ",\"ts_us\":");
-    put_i64(b, s->ts_us);
+    buf_json_int(b, s->ts_us);
     PUT_LIT(b, ",\"ts_ns\":");
-    put_i64(b, s->ts_us * 1000);
+    buf_json_int(b, s->ts_us * 1000);
     if (s->connector == EVENT_POSTGRESQL) {
         PUT_LIT(b, ",\"schema\":");
         put_piece(b, schema);
@@ -2079,12 +2045,12 @@ static void put_source(const struct render *r, struct buf *b, const struct event
         put_piece(b, table);
         PUT_LIT(b, ",\"txId\":");
         if (s->txid >= 0)
-            put_i64(b, s->txid);
+            buf_json_int(b, s->txid);
         else
             PUT_LIT(b, "null");
         PUT_LIT(b, ",\"lsn\":");
         if (s->lsn)
-            put_u64(b, s->lsn);
+            buf_json_uint(b, s->lsn);
         else
             PUT_LIT(b, "null");
         PUT_LIT(b, ",\"xmin\":null}");
@@ -2093,18 +2059,18 @@ static void put_source(const struct render *r, struct buf *b, const struct event
     PUT_LIT(b, ",\"table\":");
     put_piece(b, table);
     PUT_LIT(b, ",\"server_id\":");
-    put_u64(b, s->server_id);
+    buf_json_uint(b, s->server_id);
     PUT_LIT(b, ",\"gtid\":");
     put_opt_str(b, s->gtid);
     PUT_LIT(b, ",\"file\":");
     put_opt_str(b, s->file ? s->file : "");
     PUT_LIT(b, ",\"pos\":");
-    put_u64(b, s->pos);
+    buf_json_uint(b, s->pos);
     PUT_LIT(b, ",\"row\":");
-    put_i64(b, s->row);
+    buf_json_int(b, s->row);
     PUT_LIT(b, ",\"thread\":");
     if (s->thread >= 0)
-        put_i64(b, s->thread);
+        buf_json_int(b, s->thread);
     else
         PUT_LIT(b, "null");
     PUT_LIT(b, ",\"query\":");
@@ -2162,9 +2128,9 @@ static void put_txblock(struct buf *b, const struct txblock *tb)
     PUT_LIT(b, "{\"id\":");
     buf_json_str(b, tb->id, strlen(tb->id));
     PUT_LIT(b, ",\"total_order\":");
-    put_i64(b, tb->total_order);
+    buf_json_int(b, tb->total_order);
     PUT_LIT(b, ",\"data_collection_order\":");
-    put_i64(b, tb->data_collection_order);
+    buf_json_int(b, tb->data_collection_order);
     buf_putc(b, '}');
 }
 
@@ -2187,11 +2153,11 @@ static void put_envelope(const struct render *r, struct buf *b, const struct tca
     PUT_LIT(b, ",\"op\":\"");
     buf_puts(b, event_op_code(ev->op));
     PUT_LIT(b, "\",\"ts_ms\":");
-    put_i64(b, now->ms);
+    buf_json_int(b, now->ms);
     PUT_LIT(b, ",\"ts_us\":");
-    put_i64(b, now->us);
+    buf_json_int(b, now->us);
     PUT_LIT(b, ",\"ts_ns\":");
-    put_i64(b, now->ns);
+    buf_json_int(b, now->ns);
     buf_putc(b, '}');
     if (r->value_schemas)
         buf_putc(b, '}');
@@ -2219,7 +2185,7 @@ static enum fr_result fr_str(struct buf *b, const char *s, bool raw)
 
 static enum fr_result fr_int(struct buf *b, int64_t v)
 {
-    put_i64(b, v);
+    buf_json_int(b, v);
     return FR_VALUE;
 }
 
@@ -2717,7 +2683,7 @@ static int render_tx_record(const struct render *r, const char *id, struct txmet
         const struct txmeta_collection *cols;
         size_t n = txmeta_collections(tx, &cols);
         PUT_LIT(&b, ",\"event_count\":");
-        put_i64(&b, txmeta_total(tx));
+        buf_json_int(&b, txmeta_total(tx));
         PUT_LIT(&b, ",\"data_collections\":[");
         for (size_t i = 0; i < n; i++) {
             if (i)
@@ -2725,7 +2691,7 @@ static int render_tx_record(const struct render *r, const char *id, struct txmet
             PUT_LIT(&b, "{\"data_collection\":");
             buf_json_str(&b, cols[i].name, strlen(cols[i].name));
             PUT_LIT(&b, ",\"event_count\":");
-            put_i64(&b, cols[i].count);
+            buf_json_int(&b, cols[i].count);
             buf_putc(&b, '}');
         }
         buf_putc(&b, ']');
@@ -2733,7 +2699,7 @@ static int render_tx_record(const struct render *r, const char *id, struct txmet
         PUT_LIT(&b, ",\"event_count\":null,\"data_collections\":null");
     }
     PUT_LIT(&b, ",\"ts_ms\":");
-    put_i64(&b, floor_div(ts_us, 1000));
+    buf_json_int(&b, floor_div(ts_us, 1000));
     buf_putc(&b, '}');
     if (r->value_schemas)
         buf_putc(&b, '}');
