@@ -1652,6 +1652,9 @@ static int mr_start(struct reader *rd, const json_t *position, const json_t *sch
     if (snap)
         return start_snapshot(r, snap, err);
     if (position == NULL) {
+        /* `dbtail snapshot` takes one whatever snapshot.mode says. */
+        if (r->mode == READER_SNAPSHOT_ONLY)
+            return start_snapshot(r, NULL, err);
         switch (r->snap_mode) {
         case SNAP_NO_DATA:
         case SNAP_RECOVERY:
