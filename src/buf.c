@@ -235,6 +235,44 @@ static int reads_back(const char *text, double v, int is_float)
 }
 
 /*
+ * The digits of a normal double v > 0 written by people or databases as a short decimal
+ * m / 10^k, found without printf: when one with m < 10^15 reads back as v it is the only decimal
+ * of at most 15 digits that does (see put_java_decimal), so the conversions would find it too.
+ * m / 10^k computed from exact operands is correctly rounded, the value strtod reads for it; and
+ * v * 10^k lies within 0.25 of m, so rounding it finds m. Returns 0 when there is no such m.
+ */
+static int short_decimal(double v, char *digits, int *ndigits, int *exp10)
+{
+    static const double p10[] = {1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e6,  1e7,
+                                 1e8,  1e9,  1e10, 1e11, 1e12, 1e13, 1e14, 1e15,
+                                 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22};
+    for (int k = 0; k < (int)(sizeof p10 / sizeof p10[0]); k++) {
+        double t = v * p10[k];
+        if (t >= 1e15)
+            return 0;
+        double r = floor(t + 0.5);
+        if (r == 0 || r / p10[k] != v)
+            continue;
+        uint64_t m = (uint64_t)r;
+        int zeros = 0;
+        while (m % 10 == 0) {
+            m /= 10;
+            zeros++;
+        }
+        char tmp[20];
+        int n = 0;
+        for (; m > 0; m /= 10)
+            tmp[n++] = (char)('0' + m % 10);
+        for (int i = 0; i < n; i++)
+            digits[i] = tmp[n - 1 - i];
+        *ndigits = n;
+        *exp10 = n - 1 + zeros - k;
+        return 1;
+    }
+    return 0;
+}
+
+/*
  * Java's Double.toString/Float.toString (JDK 19+, what Jackson writes): the shortest digits that
  * read back to the same value, the closest of them to the value; when one digit would do, the
  * closest of one or two digits (4.9E-324, not 5.0E-324). Plain notation with at least one
@@ -272,7 +310,8 @@ static void put_java_decimal(struct buf *b, double v, int max_digits, int is_flo
     int first = max_digits == 17 ? 15 : 6;
     if (v < (is_float ? (double)FLT_MIN : DBL_MIN))
         first = 1;
-    for (int prec = first; prec <= max_digits; prec++) {
+    int found = !is_float && v >= DBL_MIN && short_decimal(v, digits, &ndigits, &exp10);
+    for (int prec = first; !found && prec <= max_digits; prec++) {
         char tmp[48];
         snprintf(tmp, sizeof tmp, "%.*e", prec - 1, v);
         int same = reads_back(tmp, v, is_float);
@@ -288,7 +327,8 @@ static void put_java_decimal(struct buf *b, double v, int max_digits, int is_flo
     }
     while (ndigits > 1 && digits[ndigits - 1] == '0')
         ndigits--;
-    if (ndigits == 1) {
+    /* (When short_decimal found one digit, no other decimal of two reads back.) */
+    if (ndigits == 1 && !found) {
         /* Java never prints a one-digit form where a two-digit one reads back: 4.9E-324. */
         char two[48];
         snprintf(two, sizeof two, "%.1e", v);
