@@ -311,11 +311,15 @@ static void put_java_decimal(struct buf *b, double v, int max_digits, int is_flo
     if (v < (is_float ? (double)FLT_MIN : DBL_MIN))
         first = 1;
     int found = !is_float && v >= DBL_MIN && short_decimal(v, digits, &ndigits, &exp10);
+    /* Between 1e-7 and 1e15 every decimal of at most 15 digits is some m / 10^k that
+     * short_decimal tried (k <= 22), so none reads back and 15 digits would fail too. */
+    if (!found && !is_float && v >= 1e-7 && v < 1e15)
+        first = 16;
     for (int prec = first; !found && prec <= max_digits; prec++) {
         char tmp[48];
         snprintf(tmp, sizeof tmp, "%.*e", prec - 1, v);
-        int same = reads_back(tmp, v, is_float);
-        if (same || prec == max_digits) {
+        int same = prec == max_digits || reads_back(tmp, v, is_float);
+        if (same) {
             char *e = strchr(tmp, 'e');
             exp10 = atoi(e + 1);
             ndigits = 0;
