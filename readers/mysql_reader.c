@@ -30,9 +30,7 @@
  * the stream re-reads information_schema: the server's current schema, which may already be
  * newer than the statement (see docs/mysql.md for this limit).
  */
-#include <ctype.h>
 #include <inttypes.h>
-#include <regex.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -43,6 +41,7 @@
 #include "../src/buf.h"
 #include "../src/log.h"
 #include "../src/mem.h"
+#include "../src/namefilter.h"
 #include "binlog_decoder.h"
 #include "mysql_conn.h"
 #include "reader.h"
@@ -66,11 +65,6 @@ enum snap_mode {
 enum lock_mode { LOCK_MINIMAL, LOCK_NONE, LOCK_EXTENDED };
 
 enum phase { PHASE_SNAPSHOT, PHASE_STREAM, PHASE_DONE };
-
-struct patterns {
-    regex_t *re;
-    size_t n;
-};
 
 /* Rows of a table up to key `hi` (an SQL row literal; NULL: to the end) were read at `at`. */
 struct range {
@@ -142,7 +136,7 @@ struct mysql_reader {
     bool include_schema_changes;
     bool include_query;
     int64_t heartbeat_ms;
-    struct patterns db_inc, db_exc, tbl_inc, tbl_exc, col_inc, col_exc;
+    struct namefilter db_inc, db_exc, tbl_inc, tbl_exc, col_inc, col_exc;
 
     MYSQL *q;
     bool mariadb;
@@ -190,56 +184,6 @@ static int64_t wall_us(void)
 
 /* Filters ---------------------------------------------------------------------------------- */
 
-static int patterns_compile(struct patterns *p, const struct config *cfg, const char *key,
-                            struct error *err)
-{
-    const char *v = config_str(cfg, key, NULL);
-    p->re = NULL;
-    p->n = 0;
-    if (v == NULL || *v == '\0')
-        return 0;
-    char *copy = mem_strdup(v), *save = NULL;
-    for (char *tok = strtok_r(copy, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
-        while (isspace((unsigned char)*tok))
-            tok++;
-        size_t l = strlen(tok);
-        while (l && isspace((unsigned char)tok[l - 1]))
-            tok[--l] = '\0';
-        if (l == 0)
-            continue;
-        /* Debezium matches the whole name, case-insensitively. */
-        char *anchored = mem_alloc(l + 5);
-        snprintf(anchored, l + 5, "^(%s)$", tok);
-        p->re = mem_realloc(p->re, (p->n + 1) * sizeof *p->re);
-        int rc = regcomp(&p->re[p->n], anchored, REG_EXTENDED | REG_ICASE | REG_NOSUB);
-        free(anchored);
-        if (rc != 0) {
-            free(copy);
-            return error_set(err, "%s: invalid regular expression \"%s\"", key, tok);
-        }
-        p->n++;
-    }
-    free(copy);
-    return 0;
-}
-
-static void patterns_free(struct patterns *p)
-{
-    for (size_t i = 0; i < p->n; i++)
-        regfree(&p->re[i]);
-    free(p->re);
-    p->re = NULL;
-    p->n = 0;
-}
-
-static bool patterns_match(const struct patterns *p, const char *s)
-{
-    for (size_t i = 0; i < p->n; i++)
-        if (regexec(&p->re[i], s, 0, NULL, 0) == 0)
-            return true;
-    return false;
-}
-
 static bool system_db(const char *db)
 {
     return strcmp(db, "mysql") == 0 || strcmp(db, "information_schema") == 0 ||
@@ -250,9 +194,7 @@ static bool db_captured(const struct mysql_reader *r, const char *db)
 {
     if (system_db(db))
         return false;
-    if (r->db_inc.n && !patterns_match(&r->db_inc, db))
-        return false;
-    return !patterns_match(&r->db_exc, db);
+    return namefilter_admits(&r->db_inc, &r->db_exc, db);
 }
 
 static bool table_captured(const struct mysql_reader *r, const char *db, const char *table)
@@ -261,9 +203,7 @@ static bool table_captured(const struct mysql_reader *r, const char *db, const c
         return false;
     char fq[512];
     snprintf(fq, sizeof fq, "%s.%s", db, table);
-    if (r->tbl_inc.n && !patterns_match(&r->tbl_inc, fq))
-        return false;
-    return !patterns_match(&r->tbl_exc, fq);
+    return namefilter_admits(&r->tbl_inc, &r->tbl_exc, fq);
 }
 
 static bool column_captured(const struct mysql_reader *r, const char *db, const char *table,
@@ -271,9 +211,7 @@ static bool column_captured(const struct mysql_reader *r, const char *db, const 
 {
     char fq[768];
     snprintf(fq, sizeof fq, "%s.%s.%s", db, table, col);
-    if (r->col_inc.n && !patterns_match(&r->col_inc, fq))
-        return false;
-    return !patterns_match(&r->col_exc, fq);
+    return namefilter_admits(&r->col_inc, &r->col_exc, fq);
 }
 
 /* Positions -------------------------------------------------------------------------------- */
@@ -1930,12 +1868,12 @@ static void mr_free(struct reader *rd)
         free(r->built[i].map);
     }
     free(r->built);
-    patterns_free(&r->db_inc);
-    patterns_free(&r->db_exc);
-    patterns_free(&r->tbl_inc);
-    patterns_free(&r->tbl_exc);
-    patterns_free(&r->col_inc);
-    patterns_free(&r->col_exc);
+    namefilter_free(&r->db_inc);
+    namefilter_free(&r->db_exc);
+    namefilter_free(&r->tbl_inc);
+    namefilter_free(&r->tbl_exc);
+    namefilter_free(&r->col_inc);
+    namefilter_free(&r->col_exc);
     free(r->server_uuid);
     free(r->stream_file);
     gtid_set_free(r->stream_gtids);
@@ -1988,12 +1926,12 @@ int mysql_reader_new(const struct config *cfg, enum reader_mode mode, struct rea
         config_int(cfg, "heartbeat.interval.ms", 0, 0, INT32_MAX, &hb, err) < 0 ||
         config_bool(cfg, "include.schema.changes", true, &r->include_schema_changes, err) < 0 ||
         config_bool(cfg, "include.query", false, &r->include_query, err) < 0 ||
-        patterns_compile(&r->db_inc, cfg, "database.include.list", err) < 0 ||
-        patterns_compile(&r->db_exc, cfg, "database.exclude.list", err) < 0 ||
-        patterns_compile(&r->tbl_inc, cfg, "table.include.list", err) < 0 ||
-        patterns_compile(&r->tbl_exc, cfg, "table.exclude.list", err) < 0 ||
-        patterns_compile(&r->col_inc, cfg, "column.include.list", err) < 0 ||
-        patterns_compile(&r->col_exc, cfg, "column.exclude.list", err) < 0) {
+        namefilter_compile(&r->db_inc, cfg, "database.include.list", err) < 0 ||
+        namefilter_compile(&r->db_exc, cfg, "database.exclude.list", err) < 0 ||
+        namefilter_compile(&r->tbl_inc, cfg, "table.include.list", err) < 0 ||
+        namefilter_compile(&r->tbl_exc, cfg, "table.exclude.list", err) < 0 ||
+        namefilter_compile(&r->col_inc, cfg, "column.include.list", err) < 0 ||
+        namefilter_compile(&r->col_exc, cfg, "column.exclude.list", err) < 0) {
         mr_free(&r->base);
         return -1;
     }

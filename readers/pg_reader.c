@@ -41,7 +41,6 @@
 #include <inttypes.h>
 #include <libpq-fe.h>
 #include <poll.h>
-#include <regex.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -52,6 +51,7 @@
 #include "../src/buf.h"
 #include "../src/log.h"
 #include "../src/mem.h"
+#include "../src/namefilter.h"
 #include "../src/metrics.h"
 #include "pg_types.h"
 #include "pgoutput.h"
@@ -62,12 +62,6 @@
     "-c lc_monetary=C -c extra_float_digits=3"
 #define STATUS_INTERVAL_MS 10000
 #define SLOT_WAIT_MS       15000
-
-/* A regex list from a comma-separated config value. */
-struct pg_patterns {
-    regex_t *re;
-    size_t n;
-};
 
 /* What the catalog says of a type OID, cached. */
 struct pg_typeinfo {
@@ -112,7 +106,7 @@ struct pg_reader {
     int64_t fetch_size, heartbeat_ms;
     const char *heartbeat_query;
     bool drop_on_stop;
-    struct pg_patterns schema_inc, schema_exc, table_inc, table_exc, col_inc, col_exc;
+    struct namefilter schema_inc, schema_exc, table_inc, table_exc, col_inc, col_exc;
     /* connections */
     PGconn *repl;     /* streaming (and the slot's exported snapshot) */
     PGconn *snaprepl; /* holds the TEMPORARY slot whose snapshot a resumed snapshot reads */
@@ -188,67 +182,13 @@ static int64_t wall_us(void)
 
 /* ------------------------------------------------------------------ filters */
 
-static int patterns_compile(struct pg_patterns *p, const struct config *cfg, const char *key,
-                            struct error *err)
-{
-    const char *v = config_str(cfg, key, NULL);
-    p->re = NULL;
-    p->n = 0;
-    if (v == NULL || *v == 0)
-        return 0;
-    char *copy = mem_strdup(v), *save = NULL;
-    for (char *tok = strtok_r(copy, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
-        while (*tok == ' ')
-            tok++;
-        size_t l = strlen(tok);
-        while (l && tok[l - 1] == ' ')
-            tok[--l] = 0;
-        if (l == 0)
-            continue;
-        /* Debezium matches the whole identifier, case-insensitively. */
-        char *anchored = mem_alloc(l + 5);
-        snprintf(anchored, l + 5, "^(%s)$", tok);
-        p->re = mem_realloc(p->re, (p->n + 1) * sizeof *p->re);
-        int rc = regcomp(&p->re[p->n], anchored, REG_EXTENDED | REG_ICASE | REG_NOSUB);
-        free(anchored);
-        if (rc != 0) {
-            free(copy);
-            return error_set(err, "%s: invalid regular expression \"%s\"", key, tok);
-        }
-        p->n++;
-    }
-    free(copy);
-    return 0;
-}
-
-static void patterns_free(struct pg_patterns *p)
-{
-    for (size_t i = 0; i < p->n; i++)
-        regfree(&p->re[i]);
-    free(p->re);
-    p->re = NULL;
-    p->n = 0;
-}
-
-static bool patterns_match(const struct pg_patterns *p, const char *s)
-{
-    for (size_t i = 0; i < p->n; i++)
-        if (regexec(&p->re[i], s, 0, NULL, 0) == 0)
-            return true;
-    return false;
-}
-
 static bool table_captured(const struct pg_reader *r, const char *nsp, const char *rel)
 {
     char fq[512];
     snprintf(fq, sizeof fq, "%s.%s", nsp, rel);
-    if (r->schema_inc.n && !patterns_match(&r->schema_inc, nsp))
+    if (!namefilter_admits(&r->schema_inc, &r->schema_exc, nsp))
         return false;
-    if (patterns_match(&r->schema_exc, nsp))
-        return false;
-    if (r->table_inc.n && !patterns_match(&r->table_inc, fq))
-        return false;
-    return !patterns_match(&r->table_exc, fq);
+    return namefilter_admits(&r->table_inc, &r->table_exc, fq);
 }
 
 static bool column_captured(const struct pg_reader *r, const char *nsp, const char *rel,
@@ -256,9 +196,7 @@ static bool column_captured(const struct pg_reader *r, const char *nsp, const ch
 {
     char fq[768];
     snprintf(fq, sizeof fq, "%s.%s.%s", nsp, rel, col);
-    if (r->col_inc.n && !patterns_match(&r->col_inc, fq))
-        return false;
-    return !patterns_match(&r->col_exc, fq);
+    return namefilter_admits(&r->col_inc, &r->col_exc, fq);
 }
 
 /* ------------------------------------------------------------------ connections */
@@ -2163,12 +2101,12 @@ static void pg_free(struct reader *rd)
     json_decref(r->fetched_key);
     json_decref(r->emitted_key);
     free(r->snap_relids);
-    patterns_free(&r->schema_inc);
-    patterns_free(&r->schema_exc);
-    patterns_free(&r->table_inc);
-    patterns_free(&r->table_exc);
-    patterns_free(&r->col_inc);
-    patterns_free(&r->col_exc);
+    namefilter_free(&r->schema_inc);
+    namefilter_free(&r->schema_exc);
+    namefilter_free(&r->table_inc);
+    namefilter_free(&r->table_exc);
+    namefilter_free(&r->col_inc);
+    namefilter_free(&r->col_exc);
     free(r->slot);
     free(r->publication);
     free(r->dbname);
@@ -2221,12 +2159,12 @@ int pg_reader_new(const struct config *cfg, enum reader_mode mode, struct reader
         config_bool(cfg, "slot.drop.on.stop", false, &r->drop_on_stop, err) < 0)
         goto fail;
     r->heartbeat_query = config_str(cfg, "heartbeat.action.query", NULL);
-    if (patterns_compile(&r->schema_inc, cfg, "schema.include.list", err) < 0 ||
-        patterns_compile(&r->schema_exc, cfg, "schema.exclude.list", err) < 0 ||
-        patterns_compile(&r->table_inc, cfg, "table.include.list", err) < 0 ||
-        patterns_compile(&r->table_exc, cfg, "table.exclude.list", err) < 0 ||
-        patterns_compile(&r->col_inc, cfg, "column.include.list", err) < 0 ||
-        patterns_compile(&r->col_exc, cfg, "column.exclude.list", err) < 0)
+    if (namefilter_compile(&r->schema_inc, cfg, "schema.include.list", err) < 0 ||
+        namefilter_compile(&r->schema_exc, cfg, "schema.exclude.list", err) < 0 ||
+        namefilter_compile(&r->table_inc, cfg, "table.include.list", err) < 0 ||
+        namefilter_compile(&r->table_exc, cfg, "table.exclude.list", err) < 0 ||
+        namefilter_compile(&r->col_inc, cfg, "column.include.list", err) < 0 ||
+        namefilter_compile(&r->col_exc, cfg, "column.exclude.list", err) < 0)
         goto fail;
     *out = &r->base;
     return 0;
