@@ -490,6 +490,44 @@ static char *fq_name(const struct schema_table *t)
 }
 
 /*
+ * Whether a default as pg_get_expr() deparses it is a constant ('it''s'::text, 5,
+ * 1.5::double precision, true): the value that rows existing before ADD COLUMN hold (PostgreSQL
+ * 11+ keeps it in attmissingval and logs nothing for them). A call (now(), nextval()) or any other
+ * expression gives a value per row that no sink can repeat.
+ */
+static bool constant_default(const char *e)
+{
+    if (*e == '\'') {
+        for (e++; *e && !(*e == '\'' && e[1] != '\''); e++)
+            if (*e == '\'' && e[1] == '\'')
+                e++;
+        if (*e++ != '\'')
+            return false;
+    } else if (strncmp(e, "true", 4) == 0 || strncmp(e, "false", 5) == 0) {
+        e += *e == 't' ? 4 : 5;
+    } else {
+        const char *start = e;
+        while ((*e >= '0' && *e <= '9') || *e == '.')
+            e++;
+        if (e == start)
+            return false;
+    }
+    /* then only casts to named types: ::character varying, ::"Mood", ::numeric(10,2) */
+    while (*e) {
+        if (strncmp(e, "::", 2) != 0)
+            return false;
+        const char *start = e += 2;
+        for (; *e && *e != ':'; e++)
+            if (!(*e >= 'a' && *e <= 'z') && !(*e >= 'A' && *e <= 'Z') &&
+                !(*e >= '0' && *e <= '9') && !strchr("_ .\"(),[]", *e))
+                return false;
+        if (e == start)
+            return false;
+    }
+    return true;
+}
+
+/*
  * (Re)builds the relation relid from its columns (names, type OIDs, typmods: from a Relation
  * message or pg_attribute) and the catalog's NOT NULL flags and primary key.
  */
@@ -523,9 +561,11 @@ static int rel_build(struct pg_reader *r, uint32_t relid, const char *nsp, const
         "    a.attcollation <> t.typcollation THEN ' COLLATE ' || quote_ident(cn.nspname) || "
         "    '.' || quote_ident(co.collname) ELSE '' END, "
         "  EXISTS (SELECT 1 FROM pg_index p WHERE p.indrelid = a.attrelid AND p.indisprimary "
-        "          AND a.attnum = ANY (p.indkey)) "
+        "          AND a.attnum = ANY (p.indkey)), "
+        "  CASE WHEN a.attgenerated = '' THEN pg_get_expr(ad.adbin, ad.adrelid) END "
         "FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid "
         "JOIN pg_type t ON t.oid = a.atttypid "
+        "LEFT JOIN pg_attrdef ad ON ad.adrelid = a.attrelid AND ad.adnum = a.attnum "
         "LEFT JOIN pg_collation co ON co.oid = a.attcollation "
         "LEFT JOIN pg_namespace cn ON cn.oid = co.collnamespace "
         "LEFT JOIN pg_index i ON i.indrelid = a.attrelid AND "
@@ -581,6 +621,8 @@ static int rel_build(struct pg_reader *r, uint32_t relid, const char *nsp, const
                 continue;
             col->optional = PQgetvalue(res, i, 1)[0] != 't';
             col->key = PQgetvalue(res, i, 4)[0] == 't';
+            if (constant_default(PQgetvalue(res, i, 5)))
+                col->default_value = mem_strdup(PQgetvalue(res, i, 5));
             size_t pos = (size_t)strtoul(PQgetvalue(res, i, 2), NULL, 10);
             if (pos > 0) {
                 rel->key_names[pos - 1] = mem_strdup(names[c]);

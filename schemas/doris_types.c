@@ -587,6 +587,24 @@ void doristype_sql_string(struct buf *out, const char *s)
     buf_putc(out, '"');
 }
 
+/* What may follow a PostgreSQL constant: casts to named types (::character varying(10),
+ * ::"Mood", ::timestamp without time zone), no operator, call or further literal. */
+static bool only_casts(const char *s)
+{
+    while (*s) {
+        if (strncmp(s, "::", 2) != 0)
+            return false;
+        s += 2;
+        const char *start = s;
+        for (; *s && *s != ':'; s++)
+            if (!isalnum((unsigned char)*s) && !strchr("_ .\"(),[]", *s))
+                return false;
+        if (s == start)
+            return false;
+    }
+    return true;
+}
+
 bool doristype_default(struct buf *out, const struct schema_column *c, enum event_connector conn)
 {
     const char *d = c->default_value;
@@ -612,21 +630,29 @@ bool doristype_default(struct buf *out, const struct schema_column *c, enum even
     buf_init(&text);
     if (d[0] == '\'') {
         /* PostgreSQL 'text'::type, MySQL 'text' */
-        const char *end = strrchr(d, '\'');
-        if (end == d || (end[1] != '\0' && strncmp(end + 1, "::", 2) != 0)) {
-            buf_free(&text);
-            return false;
-        }
-        for (const char *p = d + 1; p < end; p++) {
+        const char *p = d + 1;
+        for (; *p && !(*p == '\'' && p[1] != '\''); p++) {
             if (*p == '\'' && p[1] == '\'')
                 p++;
             buf_putc(&text, *p);
+        }
+        if (*p != '\'' || !only_casts(p + 1)) {
+            buf_free(&text);
+            return false;
         }
     } else if (conn == EVENT_POSTGRESQL && (c->kind == VALUE_STRING || c->kind == VALUE_ENUM ||
                                             c->kind == VALUE_DATE || c->kind == VALUE_DATETIME)) {
         /* PostgreSQL quotes every constant of these kinds: a bare word is an expression */
         buf_free(&text);
         return false;
+    } else if (conn == EVENT_POSTGRESQL && strstr(d, "::")) {
+        /* PostgreSQL 1.5::double precision */
+        const char *cast = strstr(d, "::");
+        if (!only_casts(cast)) {
+            buf_free(&text);
+            return false;
+        }
+        buf_append(&text, d, (size_t)(cast - d));
     } else {
         buf_puts(&text, d);
     }

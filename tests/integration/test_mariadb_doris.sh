@@ -109,6 +109,18 @@ check_eq "the Doris table has the source's columns" \
     "$(doris_sql shop 'DESC items' | python3 -c 'import json,sys; print(",".join(r[0] for r in json.load(sys.stdin)["data"]["data"]))')" \
     "id,qty,price,big,extra"
 
+# Rows that exist when a column with a constant default is added hold that default at the
+# source without any row event: Doris has to add the column with the same default.
+mariadb_q "ALTER TABLE src.items ADD COLUMN d_int INT DEFAULT 5,
+    ADD COLUMN d_str VARCHAR(10) NOT NULL DEFAULT 'it''s', ADD COLUMN d_num DECIMAL(6,2) DEFAULT -1.5,
+    ADD COLUMN d_date DATE DEFAULT '2020-01-02';
+    UPDATE src.items SET qty = 8 WHERE id = 2; INSERT INTO src.items (id, qty) VALUES (3001, 1);"
+converges "ADD COLUMN with constant defaults: rows that exist take them in Doris" items
+mariadb_q "ALTER TABLE src.items DROP COLUMN d_int, DROP COLUMN d_str, DROP COLUMN d_num,
+    DROP COLUMN d_date;
+    UPDATE src.items SET qty = 9 WHERE id = 2;"
+converges "DROP COLUMN of the defaulted columns" items
+
 # kill -9 while a large transaction is being loaded, then restart
 mariadb_q "BEGIN; INSERT INTO src.items SELECT seq, seq, seq, NULL, NULL, NULL FROM seq_10000_to_24999;
     INSERT INTO src.nokey SELECT seq, 'bulk' FROM seq_1_to_1500; COMMIT;" src

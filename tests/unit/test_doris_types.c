@@ -365,6 +365,20 @@ static void test_defaults(void)
     CHECK_STR(dflt(VALUE_BYTES, "'\\x00'::bytea", EVENT_POSTGRESQL), "-");
     CHECK_STR(dflt(VALUE_INT, "NULL", EVENT_MYSQL), "-");
     CHECK_STR(dflt(VALUE_INT, NULL, EVENT_MYSQL), "-");
+    /* PostgreSQL constants as pg_get_expr() deparses them, and expressions that only look so */
+    CHECK_STR(dflt(VALUE_FLOAT64, "1.5::double precision", EVENT_POSTGRESQL), "1.5");
+    CHECK_STR(dflt(VALUE_STRING, "'it'''::text", EVENT_POSTGRESQL), "it'");
+    CHECK_STR(dflt(VALUE_STRING, "'a::b'::character varying(10)", EVENT_POSTGRESQL), "a::b");
+    CHECK_STR(dflt(VALUE_ENUM, "'sad'::\"Mood\"", EVENT_POSTGRESQL), "sad");
+    CHECK_STR(dflt(VALUE_STRING, "'a'::text || 'b'::text", EVENT_POSTGRESQL), "-");
+    CHECK_STR(dflt(VALUE_STRING, "('a'::text || 'b'::text)", EVENT_POSTGRESQL), "-");
+    CHECK_STR(dflt(VALUE_INT, "'5'::integer + 1", EVENT_POSTGRESQL), "-");
+    CHECK_STR(dflt(VALUE_STRING, "'x'::", EVENT_POSTGRESQL), "-");
+    CHECK_STR(dflt(VALUE_STRING, "'unterminated", EVENT_POSTGRESQL), "-");
+    CHECK_STR(dflt(VALUE_DATE, "('now'::text)::date", EVENT_POSTGRESQL), "-");
+    CHECK_STR(dflt(VALUE_DATETIME, "CURRENT_TIMESTAMP::timestamp", EVENT_POSTGRESQL), "-");
+    CHECK_STR(dflt(VALUE_INT, "NULL::integer", EVENT_POSTGRESQL), "-");
+    CHECK_STR(dflt(VALUE_STRING, "CURRENT_USER::text", EVENT_POSTGRESQL), "-");
 }
 
 int main(int argc, char **argv)
