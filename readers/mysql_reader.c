@@ -35,10 +35,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "../schemas/mysql_schema.h"
 #include "../src/buf.h"
+#include "../src/clock.h"
 #include "../src/log.h"
 #include "../src/mem.h"
 #include "../src/namefilter.h"
@@ -167,20 +167,6 @@ struct mysql_reader {
     struct binlog_arena *arena;
     json_t *position;
 };
-
-static int64_t now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-static int64_t wall_us(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
-}
 
 /* Filters ---------------------------------------------------------------------------------- */
 
@@ -791,7 +777,7 @@ static int snap_open(struct mysql_reader *r, struct error *err)
     char *gtids;
     if (snap_position(r, s, &gtids, err) < 0)
         return -1;
-    s->ts_us = wall_us();
+    s->ts_us = clock_wall_us();
     struct mysql_pos at = mpos(s->file, s->pos);
     if (refresh_schemas(r, s->conn, at, err) < 0) {
         free(gtids);
@@ -1338,14 +1324,14 @@ static int stream_open(struct mysql_reader *r, struct error *err)
     } else {
         log_info(LOG, "streaming from %s:%" PRIu64, r->stream_file, r->stream_pos);
     }
-    r->last_commit_ms = r->last_heartbeat_ms = now_ms();
+    r->last_commit_ms = r->last_heartbeat_ms = clock_mono_ms();
     return 0;
 }
 
 /* What the stream hands out of one decoded event: 1 to hand e out, 0 to go on. */
 static int stream_take(struct mysql_reader *r, const struct event *e, struct error *err)
 {
-    int64_t now = now_ms();
+    int64_t now = clock_mono_ms();
     switch (e->op) {
     case EVENT_CREATE:
     case EVENT_UPDATE:
@@ -1397,7 +1383,7 @@ static int stream_step(struct mysql_reader *r, const struct event **out, int tim
 {
     if (r->bl == NULL && stream_open(r, err) < 0)
         return -1;
-    int64_t deadline = now_ms() + timeout_ms;
+    int64_t deadline = clock_mono_ms() + timeout_ms;
     for (;;) {
         if (r->dec_pending) {
             const struct event *e;
@@ -1421,7 +1407,7 @@ static int stream_step(struct mysql_reader *r, const struct event **out, int tim
             }
             continue;
         }
-        int64_t now = now_ms();
+        int64_t now = clock_mono_ms();
         if (r->heartbeat_ms > 0 && now - r->last_heartbeat_ms >= r->heartbeat_ms &&
             !binlog_decoder_in_transaction(r->dec)) {
             /* Between transactions, whether changes flow or not, as Debezium's heartbeat. */
@@ -1430,7 +1416,7 @@ static int stream_step(struct mysql_reader *r, const struct event **out, int tim
             memset(e, 0, sizeof *e);
             e->op = EVENT_HEARTBEAT;
             e->source.connector = r->connector;
-            e->source.ts_us = wall_us();
+            e->source.ts_us = clock_wall_us();
             e->source.txid = -1;
             e->source.thread = -1;
             e->source.server_id = r->source_server_id;

@@ -45,10 +45,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "../src/buf.h"
+#include "../src/clock.h"
 #include "../src/log.h"
 #include "../src/mem.h"
 #include "../src/namefilter.h"
@@ -165,20 +165,6 @@ enum { AUTO_ALL, AUTO_DISABLED, AUTO_FILTERED, AUTO_NONE };
 static const char *const snapshot_modes[] = {"initial", "initial_only", "no_data", "never",
                                              "always",  "when_needed",  NULL};
 enum { SNAP_INITIAL, SNAP_INITIAL_ONLY, SNAP_NO_DATA, SNAP_NEVER, SNAP_ALWAYS, SNAP_WHEN_NEEDED };
-
-static int64_t now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-static int64_t wall_us(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
-}
 
 /* ------------------------------------------------------------------ filters */
 
@@ -894,14 +880,14 @@ static int slot_query(struct pg_reader *r, const char *name, struct slot_info *s
 /* The slot as it must be to use: ours to read (not active elsewhere), pgoutput, this db. */
 static int slot_usable(struct pg_reader *r, struct slot_info *si, struct error *err)
 {
-    int64_t deadline = now_ms() + SLOT_WAIT_MS;
+    int64_t deadline = clock_mono_ms() + SLOT_WAIT_MS;
     for (;;) {
         if (slot_query(r, r->slot, si, err) < 0)
             return -1;
         if (!si->exists || !si->active)
             break;
         /* After a crash of ours the old walsender may take a moment to notice. */
-        if (now_ms() >= deadline)
+        if (clock_mono_ms() >= deadline)
             return error_set(err,
                              "replication slot \"%s\" is active for another client (walsender "
                              "pid %d): stop that client, or give dbtail its own slot.name",
@@ -1183,7 +1169,7 @@ static int emit_held(struct pg_reader *r, struct pg_rel *rel, bool last_in_table
     ev->op = EVENT_READ;
     ev->table = t;
     ev->after = after;
-    ev->source.ts_us = wall_us();
+    ev->source.ts_us = clock_wall_us();
     ev->source.txid = r->snap_txid;
     ev->source.lsn = r->snap_lsn;
     ev->order = r->snap_order;
@@ -1440,7 +1426,7 @@ static int send_status(struct pg_reader *r, bool reply, struct error *err)
 {
     unsigned char msg[34];
     uint64_t written = r->received_lsn > r->feedback_lsn ? r->received_lsn : r->feedback_lsn;
-    int64_t now = wall_us() - PGOUT_EPOCH_DIFF_US;
+    int64_t now = clock_wall_us() - PGOUT_EPOCH_DIFF_US;
     uint64_t vals[4] = {written, r->feedback_lsn, r->feedback_lsn, (uint64_t)now};
     msg[0] = 'r';
     for (int k = 0; k < 4; k++)
@@ -1449,7 +1435,7 @@ static int send_status(struct pg_reader *r, bool reply, struct error *err)
     msg[33] = reply ? 1 : 0;
     if (PQputCopyData(r->repl, (const char *)msg, sizeof msg) != 1 || PQflush(r->repl) != 0)
         return error_retry(err, "lost replication connection sending status: %s", pq_msg(r->repl));
-    r->last_status_ms = now_ms();
+    r->last_status_ms = clock_mono_ms();
     return 0;
 }
 
@@ -1481,8 +1467,8 @@ static int stream_start(struct pg_reader *r, struct error *err)
     PQclear(res);
     r->streaming = true;
     r->feedback_lsn = r->durable_lsn;
-    r->last_status_ms = now_ms();
-    r->last_heartbeat_ms = now_ms();
+    r->last_status_ms = clock_mono_ms();
+    r->last_heartbeat_ms = clock_mono_ms();
     log_info("pg", "streaming from slot %s at %s", r->slot, lsn);
     return 0;
 }
@@ -1764,7 +1750,7 @@ static int handle_xlogdata(struct pg_reader *r, const struct pgout_copydata *cd,
 
 static int heartbeat(struct pg_reader *r, struct error *err)
 {
-    r->last_heartbeat_ms = now_ms();
+    r->last_heartbeat_ms = clock_mono_ms();
     if (r->heartbeat_query && *r->heartbeat_query) {
         PGresult *res = PQexec(r->sql, r->heartbeat_query);
         ExecStatusType st = PQresultStatus(res);
@@ -1774,7 +1760,7 @@ static int heartbeat(struct pg_reader *r, struct error *err)
     }
     struct event *ev = ev_push(r);
     ev->op = EVENT_HEARTBEAT;
-    ev->source.ts_us = wall_us();
+    ev->source.ts_us = clock_wall_us();
     ev->source.lsn = r->received_lsn;
     ev->source.snapshot = SNAPSHOT_FALSE;
     return 0;
@@ -1785,23 +1771,23 @@ static int stream_step(struct pg_reader *r, int timeout_ms, struct error *err)
 {
     if (!r->streaming && stream_start(r, err) < 0)
         return -1;
-    int64_t deadline = now_ms() + timeout_ms;
+    int64_t deadline = clock_mono_ms() + timeout_ms;
     while (r->qn == 0) {
         /* Idle: everything received is durable and no transaction is open. */
         if (!r->in_txn && r->durable_lsn >= r->received_lsn && r->server_end > r->feedback_lsn &&
             r->window_end == 0)
             r->feedback_lsn = r->server_end;
-        if (now_ms() - r->last_status_ms >= STATUS_INTERVAL_MS && send_status(r, false, err) < 0)
+        if (clock_mono_ms() - r->last_status_ms >= STATUS_INTERVAL_MS && send_status(r, false, err) < 0)
             return -1;
-        if (r->heartbeat_ms > 0 && !r->in_txn && now_ms() - r->last_heartbeat_ms >= r->heartbeat_ms)
+        if (r->heartbeat_ms > 0 && !r->in_txn && clock_mono_ms() - r->last_heartbeat_ms >= r->heartbeat_ms)
             return heartbeat(r, err);
         char *buf = NULL;
         int n = PQgetCopyData(r->repl, &buf, 1);
         if (n == 0) {
-            int64_t left = deadline - now_ms();
+            int64_t left = deadline - clock_mono_ms();
             if (left <= 0)
                 return 0;
-            int64_t to_status = STATUS_INTERVAL_MS - (now_ms() - r->last_status_ms);
+            int64_t to_status = STATUS_INTERVAL_MS - (clock_mono_ms() - r->last_status_ms);
             if (to_status < left)
                 left = to_status > 0 ? to_status : 0;
             struct pollfd pfd = {.fd = PQsocket(r->repl), .events = POLLIN};

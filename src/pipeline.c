@@ -16,6 +16,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "log.h"
 #include "mem.h"
 #include "metrics.h"
@@ -59,13 +60,6 @@ struct pipeline {
     bool finished;         /* a snapshot-only run has read everything */
     struct progress *progress;
 };
-
-static int64_t now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 /* A signal or the manager asked this pipeline to end. */
 static bool stop_asked(const struct pipeline *p)
@@ -196,7 +190,7 @@ static int attempt_open(struct pipeline *p, struct error *err)
     p->unacked = false;
     p->dirty = false;
     p->in_txn = false;
-    p->last_checkpoint_ms = now_ms();
+    p->last_checkpoint_ms = clock_mono_ms();
     p->inflight = 0;
     p->stop_deadline = -1;
     p->progress = progress_new(p->mc, p->ctl->interactive);
@@ -215,11 +209,11 @@ static int checkpoint(struct pipeline *p, struct error *err)
     /* A flush that ended after the stop's deadline is not saved: the caller was promised
      * an exit within shutdown.timeout.ms, and the previous checkpoint is still sound. A pause
      * promised nothing and waits for the flush. */
-    if (p->stop_deadline >= 0 && stop_asked(p) && now_ms() > p->stop_deadline)
+    if (p->stop_deadline >= 0 && stop_asked(p) && clock_mono_ms() > p->stop_deadline)
         return error_set(err, "the sinks' flush outlasted shutdown.timeout.ms (%" PRId64 " ms)",
                          p->shutdown_timeout_ms);
     p->dirty = false;
-    p->last_checkpoint_ms = now_ms();
+    p->last_checkpoint_ms = clock_mono_ms();
     p->inflight = 0;
     /* Before the first COMMIT there is no position to save; the sinks were flushed anyway. */
     if (p->received == NULL) {
@@ -266,7 +260,7 @@ static int checkpoint(struct pipeline *p, struct error *err)
 
 static bool checkpoint_due(const struct pipeline *p)
 {
-    return now_ms() - p->last_checkpoint_ms >= p->flush_interval_ms;
+    return clock_mono_ms() - p->last_checkpoint_ms >= p->flush_interval_ms;
 }
 
 /* Counts a change event for the metrics and the progress lines. */
@@ -363,13 +357,13 @@ static int attempt_run(struct pipeline *p, struct error *err)
         if (leave_asked(p)) {
             /* The transaction in the sinks must end before a checkpoint can be taken. */
             if (p->stop_deadline < 0) {
-                p->stop_deadline = now_ms() + p->shutdown_timeout_ms;
+                p->stop_deadline = clock_mono_ms() + p->shutdown_timeout_ms;
                 if (p->in_txn)
                     log_info("pipeline", "stopping after the current transaction ends");
             }
             if (!p->in_txn)
                 break;
-            if (now_ms() >= p->stop_deadline) {
+            if (clock_mono_ms() >= p->stop_deadline) {
                 if (!stop_asked(p)) {
                     log_warn("pipeline", "pausing inside a transaction after "
                                          "shutdown.timeout.ms: it will be read again on resume");
@@ -414,9 +408,9 @@ static int attempt_run(struct pipeline *p, struct error *err)
 /* Sleeps ms in short steps, returning early when asked to stop or pause. */
 static void backoff_sleep(const struct pipeline *p, int64_t ms)
 {
-    int64_t until = now_ms() + ms;
+    int64_t until = clock_mono_ms() + ms;
     while (!leave_asked(p)) {
-        int64_t left = until - now_ms();
+        int64_t left = until - clock_mono_ms();
         if (left <= 0)
             return;
         if (left > 100)
@@ -490,7 +484,7 @@ int pipeline_run_ctl(const struct config *cfg, enum reader_mode mode,
     while (rc == 0) {
         if (!wait_paused(&p))
             break;
-        int64_t started = now_ms();
+        int64_t started = clock_mono_ms();
         rc = attempt_open(&p, err);
         if (rc == 0)
             rc = attempt_run(&p, err);
@@ -508,7 +502,7 @@ int pipeline_run_ctl(const struct config *cfg, enum reader_mode mode,
             rc = 0;
             break;
         }
-        if (now_ms() - started >= BACKOFF_RESET_MS)
+        if (clock_mono_ms() - started >= BACKOFF_RESET_MS)
             backoff = BACKOFF_FIRST_MS;
         log_warn("pipeline", "%s; restarting from the state file in %" PRId64 " s", err->msg,
                  backoff / 1000);

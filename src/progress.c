@@ -5,8 +5,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
+#include "clock.h"
 #include "log.h"
 #include "mem.h"
 
@@ -32,26 +32,12 @@ struct progress {
     int64_t next_stream_ms;
 };
 
-static int64_t mono_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-static int64_t wall_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 struct progress *progress_new(struct metrics_conn *mc, bool interactive)
 {
     struct progress *pr = mem_calloc(1, sizeof *pr);
     pr->mc = mc;
     pr->interactive = interactive && log_terminal();
-    int64_t now = mono_ms();
+    int64_t now = clock_mono_ms();
     pr->window_start_ms = now;
     pr->next_stream_ms = now + STREAM_LOG_EVERY_MS;
     return pr;
@@ -109,7 +95,7 @@ static void table_finished(struct progress *pr, int64_t now)
 void progress_snapshot_row(struct progress *pr, const char *table)
 {
     if (pr->table == NULL || strcmp(pr->table, table) != 0) {
-        int64_t now = mono_ms();
+        int64_t now = clock_mono_ms();
         table_finished(pr, now);
         pr->table = mem_strdup(table);
         pr->table_rows = 0;
@@ -121,7 +107,7 @@ void progress_snapshot_row(struct progress *pr, const char *table)
 
 void progress_snapshot_done(struct progress *pr)
 {
-    table_finished(pr, mono_ms());
+    table_finished(pr, clock_mono_ms());
 }
 
 void progress_stream_event(struct progress *pr, int64_t source_ts_us)
@@ -133,7 +119,7 @@ void progress_stream_event(struct progress *pr, int64_t source_ts_us)
 
 void progress_tick(struct progress *pr)
 {
-    int64_t now = mono_ms();
+    int64_t now = clock_mono_ms();
     if (pr->table && now >= pr->next_snapshot_ms) {
         char text[512];
         snapshot_text(pr, now, text, sizeof text);
@@ -153,7 +139,7 @@ void progress_tick(struct progress *pr)
         int64_t window = now - pr->window_start_ms;
         char lag[64] = "";
         if (pr->last_source_us > 0) {
-            int64_t behind = wall_ms() - pr->last_source_us / 1000;
+            int64_t behind = clock_wall_us() / 1000 - pr->last_source_us / 1000;
             snprintf(lag, sizeof lag, ", last one %.1f s behind the source",
                      (double)(behind > 0 ? behind : 0) / 1000.0);
         }
