@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../src/cursor.h"
 #include "../src/mem.h"
 
 struct interval {
@@ -158,23 +159,13 @@ void gtid_set_add_mariadb(struct gtid_set *s, uint32_t domain, uint32_t server, 
     s->domains[i].seq = seq;
 }
 
-static int hexval(int c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    c = tolower(c);
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    return -1;
-}
-
 static bool parse_uuid(const char *p, size_t len, uint8_t sid[16])
 {
     size_t k = 0;
     for (size_t i = 0; i < len; i++) {
         if (p[i] == '-')
             continue;
-        int hi = hexval(p[i]), lo = i + 1 < len ? hexval(p[i + 1]) : -1;
+        int hi = cursor_hex_digit(p[i]), lo = i + 1 < len ? cursor_hex_digit(p[i + 1]) : -1;
         if (hi < 0 || lo < 0 || k == 16)
             return false;
         sid[k++] = (uint8_t)(hi << 4 | lo);
