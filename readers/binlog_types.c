@@ -307,11 +307,18 @@ int binlog_to_utf8(uint16_t collation, const uint8_t *s, size_t len, struct buf 
     if (strcmp(cs, "latin1") == 0 || strcmp(cs, "dec8") == 0 || strcmp(cs, "swe7") == 0 ||
         strcmp(cs, "keybcs2") == 0) {
         /* dec8, swe7 and keybcs2 have no iconv converter; their ASCII half is right. */
-        for (size_t i = 0; i < len; i++) {
-            uint8_t c = s[i];
-            if (c < 0x80)
-                buf_putc(out, (char)c);
-            else if (c < 0xA0)
+        for (size_t i = 0; i < len;) {
+            /* ASCII, most of the text, is copied in runs rather than byte by byte. */
+            size_t run = i;
+            while (run < len && s[run] < 0x80)
+                run++;
+            if (run > i) {
+                buf_append(out, s + i, run - i);
+                i = run;
+                continue;
+            }
+            uint8_t c = s[i++];
+            if (c < 0xA0)
                 put_utf8(out, cp1252_high[c - 0x80]);
             else
                 put_utf8(out, c);
