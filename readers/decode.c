@@ -78,21 +78,8 @@ static int decode_emit(void *ctx, const struct render_record *rec, struct error 
 {
     (void)err;
     struct decode_ctx *dc = ctx;
-    struct buf *b = &dc->line;
-    buf_puts(b, "{\"topic\":");
-    buf_json_str(b, rec->topic, strlen(rec->topic));
-    buf_puts(b, ",\"key\":");
-    if (rec->key)
-        buf_append(b, rec->key, rec->key_len);
-    else
-        buf_puts(b, "null");
-    buf_puts(b, ",\"value\":");
-    if (rec->value)
-        buf_append(b, rec->value, rec->value_len);
-    else
-        buf_puts(b, "null");
-    buf_puts(b, "}\n");
-    if (b->len >= DECODE_OUT_CHUNK)
+    render_record_line(&dc->line, rec);
+    if (dc->line.len >= DECODE_OUT_CHUNK)
         decode_flush(dc);
     return 0;
 }
