@@ -319,6 +319,15 @@ static void normalize_default(char **dflt, bool mariadb)
         }
         free(v);
         *dflt = b.data ? buf_take(&b) : mem_strdup("");
+        return;
+    }
+    /* Unquoted is a number or an expression (current_timestamp(), uuid()): the value of an
+     * expression is per row, no constant a sink could give the rows already there. */
+    char *end;
+    (void)strtod(v, &end);
+    if (end == v || *end != '\0') {
+        free(v);
+        *dflt = NULL;
     }
 }
 

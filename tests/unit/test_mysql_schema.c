@@ -247,11 +247,44 @@ static void test_history(void)
     mysql_schema_history_free(h);
 }
 
+/* MariaDB 10.2+ COLUMN_DEFAULT: constants are kept as their value, expressions dropped (a sink
+ * cannot give the rows that exist their per-row value). */
+static void test_mariadb_defaults(void)
+{
+    const char *const *rows[] = {
+        ROW("d", "t", "i", "int", "int(11)", "YES", "-5", NULL, NULL, NULL, NULL),
+        ROW("d", "t", "f", "double", "double", "YES", "1.5e3", NULL, NULL, NULL, NULL),
+        ROW("d", "t", "s", "varchar", "varchar(10)", "NO", "'a\\\\b''c'", "utf8mb4",
+            "utf8mb4_general_ci", "45", NULL),
+        ROW("d", "t", "ts", "timestamp", "timestamp", "NO", "current_timestamp()", NULL, NULL,
+            NULL, NULL),
+        ROW("d", "t", "u", "varchar", "varchar(36)", "YES", "uuid()", "utf8mb4",
+            "utf8mb4_general_ci", "45", NULL),
+        ROW("d", "t", "e", "int", "int(11)", "YES", "1 + 1", NULL, NULL, NULL, NULL),
+        ROW("d", "t", "n", "int", "int(11)", "YES", "NULL", NULL, NULL, NULL, NULL),
+    };
+    struct mysql_table_def *d = NULL;
+    struct error err;
+    if (mysql_table_def_from_rows(rows, sizeof rows / sizeof rows[0], true, &d, &err) < 0) {
+        unit_fail(__FILE__, __LINE__, "%s", err.msg);
+        return;
+    }
+    CHECK_STR(d->defaults[0], "-5");
+    CHECK_STR(d->defaults[1], "1.5e3");
+    CHECK_STR(d->defaults[2], "a\\b'c");
+    CHECK(d->defaults[3] == NULL);
+    CHECK(d->defaults[4] == NULL);
+    CHECK(d->defaults[5] == NULL);
+    CHECK(d->defaults[6] == NULL);
+    mysql_table_def_free(d);
+}
+
 static const struct unit_case cases[] = {
     {"definitions from information_schema rows", test_from_rows},
     {"completing a TABLE_MAP", test_complete},
     {"text values", test_text_values},
     {"history", test_history},
+    {"mariadb defaults", test_mariadb_defaults},
     {NULL, NULL},
 };
 
