@@ -666,6 +666,16 @@ static bool decimal_group(const uint8_t *p, size_t n, uint8_t mask, int digits, 
     return true;
 }
 
+/* g as exactly width digits with leading zeros (decimal_group checked g < 10^width). */
+static size_t decimal_digits(char *dst, uint32_t g, int width)
+{
+    for (int i = width - 1; i >= 0; i--) {
+        dst[i] = (char)('0' + g % 10);
+        g /= 10;
+    }
+    return (size_t)width;
+}
+
 int binlog_decimal_to_text(const uint8_t *src, size_t len, int precision, int scale,
                            struct buf *out, struct error *err)
 {
@@ -691,27 +701,27 @@ int binlog_decimal_to_text(const uint8_t *src, size_t len, int precision, int sc
         size_t n = (size_t)dig2bytes[intg0x];
         if (!decimal_group(p + off, n, mask, intg0x, &g))
             goto bad;
-        nd += (size_t)snprintf(digits + nd, sizeof digits - nd, "%0*" PRIu32, intg0x, g);
+        nd += decimal_digits(digits + nd, g, intg0x);
         off += n;
     }
     for (int i = 0; i < intg0; i++) {
         if (!decimal_group(p + off, 4, mask, 9, &g))
             goto bad;
-        nd += (size_t)snprintf(digits + nd, sizeof digits - nd, "%09" PRIu32, g);
+        nd += decimal_digits(digits + nd, g, 9);
         off += 4;
     }
     size_t int_digits = nd;
     for (int i = 0; i < frac0; i++) {
         if (!decimal_group(p + off, 4, mask, 9, &g))
             goto bad;
-        nd += (size_t)snprintf(digits + nd, sizeof digits - nd, "%09" PRIu32, g);
+        nd += decimal_digits(digits + nd, g, 9);
         off += 4;
     }
     if (frac0x) {
         size_t n = (size_t)dig2bytes[frac0x];
         if (!decimal_group(p + off, n, mask, frac0x, &g))
             goto bad;
-        nd += (size_t)snprintf(digits + nd, sizeof digits - nd, "%0*" PRIu32, frac0x, g);
+        nd += decimal_digits(digits + nd, g, frac0x);
     }
     size_t lead = 0;
     while (lead < int_digits && digits[lead] == '0')
