@@ -943,7 +943,7 @@ static bool bit_at(const uint8_t *bits, size_t i)
 }
 
 static int read_image(struct binlog_rows *r, const struct binlog_table *t, const uint8_t *present,
-                      const uint8_t *partial, struct binlog_arena *a, const struct value *before,
+                      const uint8_t *partial, struct arena *a, const struct value *before,
                       struct value *vals, struct error *err)
 {
     struct cursor *c = &r->rows;
@@ -981,7 +981,7 @@ static int read_image(struct binlog_rows *r, const struct binlog_table *t, const
 }
 
 int binlog_rows_next(struct binlog_rows *r, const struct binlog_table *t,
-                     struct binlog_arena *arena, struct value *before, struct value *after,
+                     struct arena *arena, struct value *before, struct value *after,
                      struct error *err)
 {
     if (cursor_left(&r->rows) == 0)

@@ -261,7 +261,7 @@ DBT_MUSTCHECK int binlog_parse_rows(const struct binlog_fde *fde, uint8_t type, 
  * VALUE_ABSENT. Strings point into the event or into the arena. Returns 1 when a row was read,
  * 0 at the end of the event. */
 DBT_MUSTCHECK int binlog_rows_next(struct binlog_rows *rows, const struct binlog_table *t,
-                                   struct binlog_arena *arena, struct value *before,
-                                   struct value *after, struct error *err);
+                                   struct arena *arena, struct value *before, struct value *after,
+                                   struct error *err);
 
 #endif

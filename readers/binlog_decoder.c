@@ -59,7 +59,7 @@ struct binlog_decoder {
 
     struct buf scratch; /* inflated MariaDB rows or query text */
     struct rows_state rs;
-    struct binlog_arena *arena;
+    struct arena *arena;
 
     /* The transaction being read. */
     bool in_txn;
@@ -93,7 +93,7 @@ struct binlog_decoder *binlog_decoder_new(const struct binlog_decoder_opts *opts
     d->opts = *opts;
     binlog_fde_default(&d->fde, BINLOG_CHECKSUM_OFF);
     d->file = mem_strdup("");
-    d->arena = binlog_arena_new();
+    d->arena = arena_new();
     d->thread = -1;
     d->skipped = -1;
     buf_init(&d->payload);
@@ -123,7 +123,7 @@ void binlog_decoder_free(struct binlog_decoder *d)
     buf_free(&d->query);
     free(d->rs.before_full);
     free(d->rs.after_full);
-    binlog_arena_free(d->arena);
+    arena_free(d->arena);
     free(d->ddl_db);
     json_decref(d->position);
     free(d);
@@ -490,7 +490,7 @@ static int on_query(struct binlog_decoder *d, uint8_t type, struct cursor *body,
         }
         e->ddl_db = d->ddl_db;
         /* The text must be NUL-terminated and outlive the raw event only until next(). */
-        e->ddl = binlog_arena_dup(d->arena, q.sql, q.sql_len);
+        e->ddl = arena_dup(d->arena, q.sql, q.sql_len);
         if (!d->in_txn)
             return queue_commit(d, err);
         return 0;
@@ -598,7 +598,7 @@ static struct value *project(struct binlog_decoder *d, const struct table_entry 
                              const struct value *full)
 {
     const struct schema_table *s = te->dt.schema;
-    struct value *v = binlog_arena_alloc(d->arena, (s->ncols ? s->ncols : 1) * sizeof *v);
+    struct value *v = arena_alloc(d->arena, (s->ncols ? s->ncols : 1) * sizeof *v);
     for (size_t i = 0; i < s->ncols; i++) {
         v[i] = full[te->dt.map ? te->dt.map[i] : i];
         /* A zero date has no value: NULL where the column allows it, else the epoch (as
@@ -644,7 +644,7 @@ static int rows_next(struct binlog_decoder *d, struct error *err)
         d->txn_changes++;
         return 1;
     }
-    binlog_arena_reset(d->arena);
+    arena_reset(d->arena);
     int rc = binlog_rows_next(&rs->rows, te->tm, d->arena, rs->before_full, rs->after_full, err);
     if (rc < 0)
         return error_wrap(err, "rows of %s.%s at %s:%" PRIu64 ": ", te->tm->db, te->tm->name,

@@ -11,84 +11,6 @@
 
 #include "../src/mem.h"
 
-/* Arena ------------------------------------------------------------------------------------ */
-
-struct arena_block {
-    struct arena_block *next;
-    size_t cap;
-    size_t used;
-    max_align_t data[];
-};
-
-struct binlog_arena {
-    struct arena_block *head; /* the block being filled; older ones follow */
-};
-
-#define ARENA_BLOCK 65536
-
-struct binlog_arena *binlog_arena_new(void)
-{
-    return mem_calloc(1, sizeof(struct binlog_arena));
-}
-
-void binlog_arena_free(struct binlog_arena *a)
-{
-    if (a == NULL)
-        return;
-    struct arena_block *b = a->head;
-    while (b) {
-        struct arena_block *next = b->next;
-        free(b);
-        b = next;
-    }
-    free(a);
-}
-
-void binlog_arena_reset(struct binlog_arena *a)
-{
-    /* Keep the newest block (usually the only one) so steady decoding allocates nothing. */
-    struct arena_block *b = a->head;
-    if (b == NULL)
-        return;
-    struct arena_block *rest = b->next;
-    while (rest) {
-        struct arena_block *next = rest->next;
-        free(rest);
-        rest = next;
-    }
-    b->next = NULL;
-    b->used = 0;
-}
-
-void *binlog_arena_alloc(struct binlog_arena *a, size_t n)
-{
-    size_t align = sizeof(max_align_t);
-    n = (n + align - 1) / align * align;
-    if (n == 0)
-        n = align;
-    struct arena_block *b = a->head;
-    if (b == NULL || b->cap - b->used < n) {
-        size_t cap = n > ARENA_BLOCK ? n : ARENA_BLOCK;
-        b = mem_alloc(sizeof *b + cap);
-        b->cap = cap;
-        b->used = 0;
-        b->next = a->head;
-        a->head = b;
-    }
-    void *p = (char *)b->data + b->used;
-    b->used += n;
-    return p;
-}
-
-char *binlog_arena_dup(struct binlog_arena *a, const void *p, size_t n)
-{
-    char *d = binlog_arena_alloc(a, n + 1);
-    if (n)
-        memcpy(d, p, n);
-    d[n] = '\0';
-    return d;
-}
-
 static void set_str(struct value *v, enum value_kind kind, const void *p, size_t len)
 {
     v->kind = kind;
@@ -98,10 +20,10 @@ static void set_str(struct value *v, enum value_kind kind, const void *p, size_t
 }
 
 /* Copies a buf's text into the arena as a value string. */
-static void set_buf(struct value *v, enum value_kind kind, struct binlog_arena *a,
+static void set_buf(struct value *v, enum value_kind kind, struct arena *a,
                     const struct buf *b)
 {
-    set_str(v, kind, binlog_arena_dup(a, b->data ? b->data : "", b->len), b->len);
+    set_str(v, kind, arena_dup(a, b->data ? b->data : "", b->len), b->len);
 }
 
 /* Character sets --------------------------------------------------------------------------- */
@@ -783,7 +705,7 @@ struct jnode {
 struct jctx {
     const uint8_t *base; /* the whole binary document */
     size_t len;
-    struct binlog_arena *arena;
+    struct arena *arena;
     struct buf tmp;
     struct error *err;
 };
@@ -818,10 +740,10 @@ static uint64_t le_at(const uint8_t *p, size_t n)
 
 static struct jnode *jscalar(struct jctx *j, const char *text, size_t len)
 {
-    struct jnode *n = binlog_arena_alloc(j->arena, sizeof *n);
+    struct jnode *n = arena_alloc(j->arena, sizeof *n);
     memset(n, 0, sizeof *n);
     n->kind = J_SCALAR;
-    n->text = binlog_arena_dup(j->arena, text, len);
+    n->text = arena_dup(j->arena, text, len);
     n->text_len = len;
     return n;
 }
@@ -1061,14 +983,14 @@ static struct jnode *json_container(struct jctx *j, size_t off, bool large, bool
         json_bad(j, "container entries exceed its size", off);
         return NULL;
     }
-    struct jnode *n = binlog_arena_alloc(j->arena, sizeof *n);
+    struct jnode *n = arena_alloc(j->arena, sizeof *n);
     memset(n, 0, sizeof *n);
     n->kind = object ? J_OBJECT : J_ARRAY;
     n->n = n->cap = (size_t)count;
-    n->kids = binlog_arena_alloc(j->arena, (count ? count : 1) * sizeof *n->kids);
+    n->kids = arena_alloc(j->arena, (count ? count : 1) * sizeof *n->kids);
     if (object) {
-        n->keys = binlog_arena_alloc(j->arena, (count ? count : 1) * sizeof *n->keys);
-        n->key_lens = binlog_arena_alloc(j->arena, (count ? count : 1) * sizeof *n->key_lens);
+        n->keys = arena_alloc(j->arena, (count ? count : 1) * sizeof *n->keys);
+        n->key_lens = arena_alloc(j->arena, (count ? count : 1) * sizeof *n->key_lens);
     }
     for (size_t i = 0; i < count; i++) {
         if (object) {
@@ -1213,13 +1135,13 @@ static struct jnode *json_doc(struct jctx *j)
 
 int binlog_json_to_text(const uint8_t *p, size_t len, struct buf *out, struct error *err)
 {
-    struct jctx j = {.base = p, .len = len, .arena = binlog_arena_new(), .err = err};
+    struct jctx j = {.base = p, .len = len, .arena = arena_new(), .err = err};
     buf_init(&j.tmp);
     struct jnode *n = json_doc(&j);
     if (n)
         json_print(n, out);
     buf_free(&j.tmp);
-    binlog_arena_free(j.arena);
+    arena_free(j.arena);
     return n ? 0 : -1;
 }
 
@@ -1238,13 +1160,13 @@ struct jleg {
 static int jpath_parse(struct jctx *j, const char *s, size_t len, struct jleg **legs, size_t *nlegs)
 {
     size_t i = 0, n = 0, cap = 8;
-    struct jleg *l = binlog_arena_alloc(j->arena, cap * sizeof *l);
+    struct jleg *l = arena_alloc(j->arena, cap * sizeof *l);
     if (len == 0 || s[0] != '$')
         return error_set(j->err, "JSON diff path does not start with $");
     i = 1;
     while (i < len) {
         if (n == cap) {
-            struct jleg *bigger = binlog_arena_alloc(j->arena, 2 * cap * sizeof *l);
+            struct jleg *bigger = arena_alloc(j->arena, 2 * cap * sizeof *l);
             memcpy(bigger, l, cap * sizeof *l);
             l = bigger;
             cap *= 2;
@@ -1297,7 +1219,7 @@ static int jpath_parse(struct jctx *j, const char *s, size_t len, struct jleg **
                 return error_set(j->err, "JSON diff path has an unterminated key");
             }
             i++;
-            leg->key = binlog_arena_dup(j->arena, kb.data ? kb.data : "", kb.len);
+            leg->key = arena_dup(j->arena, kb.data ? kb.data : "", kb.len);
             leg->key_len = kb.len;
             buf_free(&kb);
         } else if (s[i] == '.') {
@@ -1306,7 +1228,7 @@ static int jpath_parse(struct jctx *j, const char *s, size_t len, struct jleg **
                 i++;
             if (i == start || memchr(s + start, '*', i - start))
                 return error_set(j->err, "JSON diff path has an unsupported member leg");
-            leg->key = binlog_arena_dup(j->arena, s + start, i - start);
+            leg->key = arena_dup(j->arena, s + start, i - start);
             leg->key_len = i - start;
         } else {
             return error_set(j->err, "JSON diff path has an unsupported leg at %zu", i);
@@ -1323,13 +1245,13 @@ static void jnode_grow(struct jctx *j, struct jnode *n)
     if (n->n < n->cap)
         return;
     size_t cap = n->cap ? n->cap * 2 : 4;
-    struct jnode **kids = binlog_arena_alloc(j->arena, cap * sizeof *kids);
+    struct jnode **kids = arena_alloc(j->arena, cap * sizeof *kids);
     if (n->n)
         memcpy(kids, n->kids, n->n * sizeof *kids);
     n->kids = kids;
     if (n->kind == J_OBJECT) {
-        const char **keys = binlog_arena_alloc(j->arena, cap * sizeof *keys);
-        size_t *lens = binlog_arena_alloc(j->arena, cap * sizeof *lens);
+        const char **keys = arena_alloc(j->arena, cap * sizeof *keys);
+        size_t *lens = arena_alloc(j->arena, cap * sizeof *lens);
         if (n->n) {
             memcpy(keys, n->keys, n->n * sizeof *keys);
             memcpy(lens, n->key_lens, n->n * sizeof *lens);
@@ -1428,7 +1350,7 @@ static int jdiff_apply(struct jctx *j, struct jnode *root, int op, const struct 
 }
 
 int binlog_json_read_diff(struct cursor *c, const struct binlog_column *col,
-                          const struct value *before, struct binlog_arena *a, struct value *out,
+                          const struct value *before, struct arena *a, struct value *out,
                           struct error *err)
 {
     uint64_t total;
@@ -1499,14 +1421,14 @@ out:
 /* Values ----------------------------------------------------------------------------------- */
 
 static int read_string_value(struct cursor *c, const struct binlog_column *col, const uint8_t *p,
-                             size_t len, struct binlog_arena *a, struct value *out,
+                             size_t len, struct arena *a, struct value *out,
                              struct error *err)
 {
     uint16_t coll = col->collation;
     if (coll == BINLOG_COLLATION_BINARY) {
         if (col->type == BT_STRING && len < col->meta) {
             /* BINARY(n) is logged without its trailing zero bytes; the column holds them. */
-            uint8_t *padded = binlog_arena_alloc(a, col->meta);
+            uint8_t *padded = arena_alloc(a, col->meta);
             memcpy(padded, p, len);
             memset(padded + len, 0, col->meta - len);
             p = padded;
@@ -1538,7 +1460,7 @@ static int read_string_value(struct cursor *c, const struct binlog_column *col, 
     return 0;
 }
 
-static int read_set(const struct binlog_column *col, uint64_t bits, struct binlog_arena *a,
+static int read_set(const struct binlog_column *col, uint64_t bits, struct arena *a,
                     struct value *out, struct error *err)
 {
     if (col->labels == NULL) {
@@ -1576,7 +1498,7 @@ static int truncated(struct cursor *c, const struct binlog_column *col, struct e
                      c->off);
 }
 
-int binlog_value_read(struct cursor *c, const struct binlog_column *col, struct binlog_arena *a,
+int binlog_value_read(struct cursor *c, const struct binlog_column *col, struct arena *a,
                       struct value *out, struct error *err)
 {
     uint64_t u;
@@ -1666,7 +1588,7 @@ int binlog_value_read(struct cursor *c, const struct binlog_column *col, struct 
             return 0;
         }
         /* Stored big-endian; Debezium's Bits are little-endian bytes. */
-        uint8_t *le = binlog_arena_alloc(a, nbytes);
+        uint8_t *le = arena_alloc(a, nbytes);
         for (unsigned i = 0; i < nbytes; i++)
             le[i] = p[nbytes - 1 - i];
         set_str(out, VALUE_BITS, le, nbytes);
@@ -1699,7 +1621,7 @@ int binlog_value_read(struct cursor *c, const struct binlog_column *col, struct 
             } else if (col->labels == NULL) {
                 char tmp[24];
                 snprintf(tmp, sizeof tmp, "%" PRIu64, u);
-                set_str(out, VALUE_ENUM, binlog_arena_dup(a, tmp, strlen(tmp)), strlen(tmp));
+                set_str(out, VALUE_ENUM, arena_dup(a, tmp, strlen(tmp)), strlen(tmp));
             } else if (u > col->n_labels) {
                 return error_set(err, "ENUM value %" PRIu64 " of %zu labels", u, col->n_labels);
             } else {
@@ -1737,7 +1659,7 @@ int binlog_value_read(struct cursor *c, const struct binlog_column *col, struct 
             }
             /* Keep the binary form right after the text: a partial update of the next image
              * applies its diffs to it (v.s.i holds its length). */
-            char *d = binlog_arena_alloc(a, b.len + 1 + (size_t)u);
+            char *d = arena_alloc(a, b.len + 1 + (size_t)u);
             if (b.len)
                 memcpy(d, b.data, b.len);
             d[b.len] = '\0';

@@ -17,6 +17,7 @@
 #include <stdint.h>
 
 #include "../schemas/schema.h"
+#include "../src/arena.h"
 #include "../src/buf.h"
 #include "../src/cursor.h"
 #include "../src/error.h"
@@ -83,30 +84,18 @@ struct binlog_column {
     bool invisible;
 };
 
-/* A bump allocator for the strings decoding derives (decimal text, UTF-8 conversions, JSON
- * text). Everything it hands out stays valid until the next reset or free. */
-struct binlog_arena;
-
-struct binlog_arena *binlog_arena_new(void);
-void binlog_arena_free(struct binlog_arena *a);
-void binlog_arena_reset(struct binlog_arena *a);
-/** n bytes of memory (aligned for any scalar), owned by the arena. */
-void *binlog_arena_alloc(struct binlog_arena *a, size_t n);
-/** A copy of p[0..n) plus a NUL, owned by the arena. */
-char *binlog_arena_dup(struct binlog_arena *a, const void *p, size_t n);
-
 /** Reads the column's metadata from the TABLE_MAP metadata block into col->meta (and
  * col->real_type for BT_STRING). */
 DBT_MUSTCHECK int binlog_meta_read(struct cursor *c, struct binlog_column *col, struct error *err);
 
 /** Reads one non-NULL value of the column from a row image. */
 DBT_MUSTCHECK int binlog_value_read(struct cursor *c, const struct binlog_column *col,
-                                    struct binlog_arena *a, struct value *out, struct error *err);
+                                    struct arena *a, struct value *out, struct error *err);
 
 /** The JSON value an after image of a PARTIAL_UPDATE_ROWS event gives as a diff list (at the
  * cursor: length-prefixed diffs), applied to the before value (JSON text, borrowed). */
 DBT_MUSTCHECK int binlog_json_read_diff(struct cursor *c, const struct binlog_column *col,
-                                        const struct value *before, struct binlog_arena *a,
+                                        const struct value *before, struct arena *a,
                                         struct value *out, struct error *err);
 
 /** MySQL's binary JSON p[0..len) as the text MySQL prints for it, appended to out. */

@@ -164,7 +164,7 @@ struct mysql_reader {
 
     /* What next() hands out. */
     struct event ev;
-    struct binlog_arena *arena;
+    struct arena *arena;
     json_t *position;
 };
 
@@ -1083,8 +1083,8 @@ static int snapshot_step(struct mysql_reader *r, const struct event **out, struc
     }
     const struct mysql_table_def *def = s->def;
     const struct built *b = s->schema;
-    binlog_arena_reset(r->arena);
-    struct value *full = binlog_arena_alloc(r->arena, def->ncols * sizeof *full);
+    arena_reset(r->arena);
+    struct value *full = arena_alloc(r->arena, def->ncols * sizeof *full);
     for (size_t i = 0; i < def->ncols; i++) {
         if (s->ahead[i] == NULL) {
             memset(&full[i], 0, sizeof full[i]);
@@ -1107,7 +1107,7 @@ static int snapshot_step(struct mysql_reader *r, const struct event **out, struc
         buf_putc(&key, ')');
     }
     struct value *vals =
-        binlog_arena_alloc(r->arena, (b->schema->ncols ? b->schema->ncols : 1) * sizeof *vals);
+        arena_alloc(r->arena, (b->schema->ncols ? b->schema->ncols : 1) * sizeof *vals);
     for (size_t i = 0; i < b->schema->ncols; i++)
         vals[i] = full[b->map[i]];
     fix_values(b->schema, vals);
@@ -1863,7 +1863,7 @@ static void mr_free(struct reader *rd)
     free(r->server_uuid);
     free(r->stream_file);
     gtid_set_free(r->stream_gtids);
-    binlog_arena_free(r->arena);
+    arena_free(r->arena);
     json_decref(r->position);
     free(r);
 }
@@ -1895,7 +1895,7 @@ int mysql_reader_new(const struct config *cfg, enum reader_mode mode, struct rea
     r->base.ops = &mysql_ops;
     r->mode = mode;
     r->history = mysql_schema_history_new();
-    r->arena = binlog_arena_new();
+    r->arena = arena_new();
     *out = NULL;
     const char *cls = config_str(cfg, "connector.class", "");
     r->connector = strstr(cls, "MariaDb") ? EVENT_MARIADB : EVENT_MYSQL;

@@ -118,7 +118,7 @@ struct pg_reader {
     struct pg_rel *rels;
     size_t nrels;
     /* events handed out */
-    struct pgtype_arena arena;
+    struct arena *arena;
     struct event *q;
     size_t qn, qpos, qcap;
     void **defer; /* libpq buffers the handed-out events point into */
@@ -706,14 +706,14 @@ static void ev_release(struct pg_reader *r)
     for (size_t i = 0; i < r->ndefer; i++)
         PQfreemem(r->defer[i]);
     r->ndefer = 0;
-    pgtype_arena_reset(&r->arena);
+    arena_reset(r->arena);
     json_decref(r->pos_hold);
     r->pos_hold = json_array();
 }
 
 static struct value *values_new(struct pg_reader *r, size_t n)
 {
-    struct value *v = pgtype_arena_alloc(&r->arena, (n ? n : 1) * sizeof *v);
+    struct value *v = arena_alloc(r->arena, (n ? n : 1) * sizeof *v);
     for (size_t i = 0; i < n; i++)
         v[i].kind = VALUE_NULL;
     return v;
@@ -722,7 +722,7 @@ static struct value *values_new(struct pg_reader *r, size_t n)
 static int decode_into(const struct schema_column *col, const char *data, size_t len,
                        struct pg_reader *r, struct value *out, struct error *err)
 {
-    if (pgtype_decode(col->kind, col->elem_kind, data, len, &r->arena, out, err) < 0)
+    if (pgtype_decode(col->kind, col->elem_kind, data, len, r->arena, out, err) < 0)
         return error_wrap(err, "column %s: ", col->name);
     return 0;
 }
@@ -1158,8 +1158,8 @@ static int emit_held(struct pg_reader *r, struct pg_rel *rel, bool last_in_table
     size_t len = (size_t)r->held_len;
     if (len && r->held[len - 1] == '\n')
         len--;
-    struct pgtype_field *f = pgtype_arena_alloc(&r->arena, (t->ncols + 1) * sizeof *f);
-    if (pgtype_copy_fields(r->held, len, &r->arena, f, t->ncols, err) < 0)
+    struct pgtype_field *f = arena_alloc(r->arena, (t->ncols + 1) * sizeof *f);
+    if (pgtype_copy_fields(r->held, len, r->arena, f, t->ncols, err) < 0)
         return error_wrap(err, "table %s.%s: ", t->schema, t->name);
     struct value *after = values_new(r, t->ncols);
     for (size_t i = 0; i < t->ncols; i++)
@@ -1293,8 +1293,8 @@ static int snapshot_step(struct pg_reader *r, struct error *err)
                     if (l && line[l - 1] == '\n')
                         l--;
                     struct pgtype_field *f =
-                        pgtype_arena_alloc(&r->arena, (rel->table->ncols + 1) * sizeof *f);
-                    if (pgtype_copy_fields(line, l, &r->arena, f, rel->table->ncols, err) < 0)
+                        arena_alloc(r->arena, (rel->table->ncols + 1) * sizeof *f);
+                    if (pgtype_copy_fields(line, l, r->arena, f, rel->table->ncols, err) < 0)
                         return -1;
                     json_decref(r->fetched_key);
                     r->fetched_key = row_key(rel, f);
@@ -1575,7 +1575,7 @@ static void change_source(struct pg_reader *r, struct event *ev, uint64_t lsn)
     ev->source.snapshot = SNAPSHOT_FALSE;
     /* Debezium's PostgreSQL transaction id names the record's own LSN ("xid:lsn"), so it
      * differs between the changes of one transaction; the id lives as long as the event. */
-    char *id = pgtype_arena_alloc(&r->arena, 48);
+    char *id = arena_alloc(r->arena, 48);
     snprintf(id, 48, "%" PRIu32 ":%" PRIu64, r->xid, lsn);
     ev->txn_id = id;
     ev->order = lsn;
@@ -2120,7 +2120,7 @@ static void pg_free(struct reader *rd)
     for (size_t i = 0; i < r->ntypes; i++)
         typeinfo_clear(&r->types[i]);
     free(r->types);
-    pgtype_arena_free(&r->arena);
+    arena_free(r->arena);
     free(r->q);
     free(r->defer);
     pgout_msg_cleanup(&r->msg);
@@ -2160,7 +2160,7 @@ int pg_reader_new(const struct config *cfg, enum reader_mode mode, struct reader
     r->base.ops = &pg_ops;
     r->cfg = cfg;
     r->mode = mode;
-    pgtype_arena_init(&r->arena);
+    r->arena = arena_new();
     pgout_msg_init(&r->msg);
     r->pos_hold = json_array();
     r->tables_done = json_array();

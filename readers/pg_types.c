@@ -11,68 +11,6 @@
 #include "../src/cursor.h"
 #include "../src/mem.h"
 
-/* ---- arena ---- */
-
-struct pgtype_chunk {
-    struct pgtype_chunk *next;
-    size_t cap;
-    size_t used;
-    max_align_t data[];
-};
-
-#define CHUNK_MIN 16384
-
-void pgtype_arena_init(struct pgtype_arena *a)
-{
-    a->head = NULL;
-}
-
-void *pgtype_arena_alloc(struct pgtype_arena *a, size_t n)
-{
-    size_t need = (n + sizeof(max_align_t) - 1) / sizeof(max_align_t) * sizeof(max_align_t);
-    struct pgtype_chunk *c = a->head;
-    if (c == NULL || c->cap - c->used < need) {
-        size_t cap = need > CHUNK_MIN ? need : CHUNK_MIN;
-        c = mem_alloc(sizeof *c + cap);
-        c->cap = cap;
-        c->used = 0;
-        c->next = a->head;
-        a->head = c;
-    }
-    void *p = (char *)c->data + c->used;
-    c->used += need;
-    return p;
-}
-
-void pgtype_arena_reset(struct pgtype_arena *a)
-{
-    struct pgtype_chunk *c = a->head;
-    if (c == NULL)
-        return;
-    /* Keep the newest chunk unless one value made it huge. */
-    struct pgtype_chunk *rest = c->next;
-    if (c->cap > 4 * CHUNK_MIN) {
-        rest = c;
-        c = NULL;
-    } else {
-        c->used = 0;
-        c->next = NULL;
-    }
-    while (rest) {
-        struct pgtype_chunk *n = rest->next;
-        free(rest);
-        rest = n;
-    }
-    a->head = c;
-}
-
-void pgtype_arena_free(struct pgtype_arena *a)
-{
-    pgtype_arena_reset(a);
-    free(a->head);
-    a->head = NULL;
-}
-
 /* ---- types by OID ---- */
 
 static const struct {
@@ -377,7 +315,7 @@ static int decode_time(const char *text, size_t len, struct value *out, struct e
 
 /* timetz normalized to UTC in the form of java.time's ISO_OFFSET_TIME ("08:15:30.5Z"), which is
  * what Debezium's ZonedTime carries. */
-static int decode_timetz(const char *text, size_t len, struct pgtype_arena *a, struct value *out,
+static int decode_timetz(const char *text, size_t len, struct arena *a, struct value *out,
                          struct error *err)
 {
     const char *p = text, *end = text + len;
@@ -386,7 +324,7 @@ static int decode_timetz(const char *text, size_t len, struct pgtype_arena *a, s
         return bad(err, "timetz", text, len);
     int64_t day = 86400000000LL;
     us = ((us - off * 1000000) % day + day) % day;
-    char *s = pgtype_arena_alloc(a, 32);
+    char *s = arena_alloc(a, 32);
     int64_t secs = us / 1000000, frac = us % 1000000;
     int n = snprintf(s, 32, "%02d:%02d:%02d", (int)(secs / 3600), (int)(secs / 60 % 60),
                      (int)(secs % 60));
@@ -515,7 +453,7 @@ static int decode_float(enum value_kind kind, const char *text, size_t len, stru
 }
 
 /* numeric as it is; money ("-$1,234.56" with lc_monetary=C) without its sign and separators. */
-static int decode_decimal(const char *text, size_t len, struct pgtype_arena *a, struct value *out,
+static int decode_decimal(const char *text, size_t len, struct arena *a, struct value *out,
                           struct error *err)
 {
     out->kind = VALUE_DECIMAL;
@@ -532,7 +470,7 @@ static int decode_decimal(const char *text, size_t len, struct pgtype_arena *a, 
         out->v.s.len = len;
         return 0;
     }
-    char *s = pgtype_arena_alloc(a, len + 1);
+    char *s = arena_alloc(a, len + 1);
     size_t n = 0;
     for (size_t i = 0; i < len; i++) {
         char ch = text[i];
@@ -549,13 +487,13 @@ static int decode_decimal(const char *text, size_t len, struct pgtype_arena *a, 
     return 0;
 }
 
-static int decode_bytea(const char *text, size_t len, struct pgtype_arena *a, struct value *out,
+static int decode_bytea(const char *text, size_t len, struct arena *a, struct value *out,
                         struct error *err)
 {
     if (len < 2 || text[0] != '\\' || text[1] != 'x' || len % 2)
         return error_set(err, "bytea value is not in hex format (bytea_output must be hex)");
     size_t n = (len - 2) / 2;
-    unsigned char *b = pgtype_arena_alloc(a, n ? n : 1);
+    unsigned char *b = arena_alloc(a, n ? n : 1);
     for (size_t i = 0; i < n; i++) {
         int hi = cursor_hex_digit(text[2 + 2 * i]), lo = cursor_hex_digit(text[3 + 2 * i]);
         if (hi < 0 || lo < 0)
@@ -571,10 +509,10 @@ static int decode_bytea(const char *text, size_t len, struct pgtype_arena *a, st
 
 /* Debezium's Bits: the bit string read as a number (last character = bit 0), little-endian,
  * as few bytes as its highest set bit needs (java.util.BitSet.toByteArray). */
-static int decode_bits(const char *text, size_t len, struct pgtype_arena *a, struct value *out,
+static int decode_bits(const char *text, size_t len, struct arena *a, struct value *out,
                        struct error *err)
 {
-    unsigned char *b = pgtype_arena_alloc(a, len / 8 + 1);
+    unsigned char *b = arena_alloc(a, len / 8 + 1);
     size_t nbytes = 0;
     memset(b, 0, len / 8 + 1);
     for (size_t i = 0; i < len; i++) {
@@ -607,7 +545,7 @@ static int decode_bool(const char *text, size_t len, struct value *out, struct e
 
 /* ---- arrays ---- */
 
-static int decode_scalar(enum value_kind kind, const char *text, size_t len, struct pgtype_arena *a,
+static int decode_scalar(enum value_kind kind, const char *text, size_t len, struct arena *a,
                          struct value *out, struct error *err);
 
 /*
@@ -615,8 +553,8 @@ static int decode_scalar(enum value_kind kind, const char *text, size_t len, str
  * element is NULL, a bare word (surrounding spaces ignored) or a double-quoted string with
  * backslash escapes.
  */
-static int decode_array(enum value_kind elem_kind, const char *text, size_t len,
-                        struct pgtype_arena *a, struct value *out, struct error *err)
+static int decode_array(enum value_kind elem_kind, const char *text, size_t len, struct arena *a,
+                        struct value *out, struct error *err)
 {
     const char *p = text, *end = text + len;
     if (p < end && *p == '[') {
@@ -634,7 +572,7 @@ static int decode_array(enum value_kind elem_kind, const char *text, size_t len,
     for (const char *q = p; q < end; q++)
         if (*q == ',')
             cap++;
-    struct value *elems = pgtype_arena_alloc(a, cap * sizeof *elems);
+    struct value *elems = arena_alloc(a, cap * sizeof *elems);
     size_t n = 0;
     while (p < end && isspace((unsigned char)*p))
         p++;
@@ -656,7 +594,7 @@ static int decode_array(enum value_kind elem_kind, const char *text, size_t len,
         size_t sl;
         bool quoted = *p == '"';
         if (quoted) {
-            char *buf = pgtype_arena_alloc(a, (size_t)(end - p));
+            char *buf = arena_alloc(a, (size_t)(end - p));
             size_t bl = 0;
             p++;
             while (p < end && *p != '"') {
@@ -701,7 +639,7 @@ static int decode_array(enum value_kind elem_kind, const char *text, size_t len,
     return 0;
 }
 
-static int decode_scalar(enum value_kind kind, const char *text, size_t len, struct pgtype_arena *a,
+static int decode_scalar(enum value_kind kind, const char *text, size_t len, struct arena *a,
                          struct value *out, struct error *err)
 {
     switch (kind) {
@@ -744,7 +682,7 @@ static int decode_scalar(enum value_kind kind, const char *text, size_t len, str
 }
 
 int pgtype_decode(enum value_kind kind, enum value_kind elem_kind, const char *text, size_t len,
-                  struct pgtype_arena *a, struct value *out, struct error *err)
+                  struct arena *a, struct value *out, struct error *err)
 {
     if (kind == VALUE_ARRAY)
         return decode_array(elem_kind, text, len, a, out, err);
@@ -759,10 +697,10 @@ static int octal(char ch)
 }
 
 /* Undoes COPY's escapes: \b \f \n \r \t \v, \ooo octal, \xhh hex, \c for any other c. */
-static int unescape(const char *s, size_t len, struct pgtype_arena *a, struct pgtype_field *f,
+static int unescape(const char *s, size_t len, struct arena *a, struct pgtype_field *f,
                     struct error *err)
 {
-    char *out = pgtype_arena_alloc(a, len ? len : 1);
+    char *out = arena_alloc(a, len ? len : 1);
     size_t n = 0;
     for (size_t i = 0; i < len; i++) {
         if (s[i] != '\\') {
@@ -821,8 +759,8 @@ static int unescape(const char *s, size_t len, struct pgtype_arena *a, struct pg
     return 0;
 }
 
-int pgtype_copy_fields(const char *line, size_t len, struct pgtype_arena *a,
-                       struct pgtype_field *fields, size_t n, struct error *err)
+int pgtype_copy_fields(const char *line, size_t len, struct arena *a, struct pgtype_field *fields,
+                       size_t n, struct error *err)
 {
     size_t i = 0, start = 0;
     bool escaped = false;

@@ -12,7 +12,7 @@
  * prints them as Debezium does). Values too far from the epoch for int64 microseconds are an
  * error.
  *
- * Decoded strings and arrays live in a pgtype_arena (owned by the caller, reset per event);
+ * Decoded strings and arrays live in an arena (owned by the caller, reset per event);
  * strings needing no change point into the input text (borrowed).
  */
 #ifndef DBTAIL_PG_TYPES_H
@@ -22,20 +22,9 @@
 #include <stdint.h>
 
 #include "../schemas/schema.h"
+#include "../src/arena.h"
 #include "../src/error.h"
 #include "../src/event.h"
-
-/* A bump allocator reset per event. */
-struct pgtype_arena {
-    struct pgtype_chunk *head; /* owned */
-};
-
-void pgtype_arena_init(struct pgtype_arena *a);
-/** Returns n bytes (aligned for any value) valid until the next reset. */
-void *pgtype_arena_alloc(struct pgtype_arena *a, size_t n);
-/** Frees everything allocated but keeps one chunk for reuse. */
-void pgtype_arena_reset(struct pgtype_arena *a);
-void pgtype_arena_free(struct pgtype_arena *a);
 
 /* What a base type's OID says about its values. */
 struct pgtype_base {
@@ -55,7 +44,7 @@ void pgtype_apply_typmod(struct schema_column *col, uint32_t base_oid, int32_t t
 /** Decodes the text form of one value of `kind` (elements of `elem_kind` for arrays).
  * The text is borrowed and need not be NUL-terminated. */
 DBT_MUSTCHECK int pgtype_decode(enum value_kind kind, enum value_kind elem_kind, const char *text,
-                                size_t len, struct pgtype_arena *a, struct value *out,
+                                size_t len, struct arena *a, struct value *out,
                                 struct error *err);
 
 /* One field of a COPY text-format row: data NULL for \N. */
@@ -66,7 +55,7 @@ struct pgtype_field {
 
 /** Splits one COPY text-format line (without its newline) into exactly n fields, undoing the
  * backslash escapes; an other count of fields is an error. */
-DBT_MUSTCHECK int pgtype_copy_fields(const char *line, size_t len, struct pgtype_arena *a,
+DBT_MUSTCHECK int pgtype_copy_fields(const char *line, size_t len, struct arena *a,
                                      struct pgtype_field *fields, size_t n, struct error *err);
 
 /** Days since 1970-01-01 of a proleptic Gregorian date (astronomical year numbering). */

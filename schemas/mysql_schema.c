@@ -525,8 +525,8 @@ static int parse_date(const char **p, const char *end, long *y, long *m, long *d
     return 0;
 }
 
-int mysql_text_value(const struct binlog_column *col, const char *text, size_t len,
-                     struct binlog_arena *a, struct value *out, struct error *err)
+int mysql_text_value(const struct binlog_column *col, const char *text, size_t len, struct arena *a,
+                     struct value *out, struct error *err)
 {
     memset(out, 0, sizeof *out);
     char num[96];
@@ -571,7 +571,7 @@ int mysql_text_value(const struct binlog_column *col, const char *text, size_t l
     }
     case BT_NEWDECIMAL:
         out->kind = VALUE_DECIMAL;
-        out->v.s.p = binlog_arena_dup(a, text, len);
+        out->v.s.p = arena_dup(a, text, len);
         out->v.s.len = len;
         return 0;
     case BT_BIT: {
@@ -581,7 +581,7 @@ int mysql_text_value(const struct binlog_column *col, const char *text, size_t l
             out->v.b = len > 0 && (text[len - 1] & 1);
             return 0;
         }
-        uint8_t *le = binlog_arena_alloc(a, len ? len : 1);
+        uint8_t *le = arena_alloc(a, len ? len : 1);
         for (size_t i = 0; i < len; i++)
             le[i] = (uint8_t)text[len - 1 - i];
         out->kind = VALUE_BITS;
@@ -647,14 +647,14 @@ int mysql_text_value(const struct binlog_column *col, const char *text, size_t l
     }
     case BT_JSON:
         out->kind = VALUE_JSON;
-        out->v.s.p = binlog_arena_dup(a, text, len);
+        out->v.s.p = arena_dup(a, text, len);
         out->v.s.len = len;
         return 0;
     case BT_GEOMETRY:
         if (len < 4)
             return bad_text(col, text, len, err);
         out->kind = VALUE_GEOMETRY;
-        out->v.s.p = binlog_arena_dup(a, text + 4, len - 4);
+        out->v.s.p = arena_dup(a, text + 4, len - 4);
         out->v.s.len = len - 4;
         out->v.s.i = (int64_t)((uint32_t)(uint8_t)text[0] | (uint32_t)(uint8_t)text[1] << 8 |
                                (uint32_t)(uint8_t)text[2] << 16 | (uint32_t)(uint8_t)text[3] << 24);
@@ -670,7 +670,7 @@ int mysql_text_value(const struct binlog_column *col, const char *text, size_t l
     else if (col->collation == BINLOG_COLLATION_BINARY || col->type == BT_VECTOR)
         kind = VALUE_BYTES;
     out->kind = kind;
-    out->v.s.p = binlog_arena_dup(a, text, len);
+    out->v.s.p = arena_dup(a, text, len);
     out->v.s.len = len;
     return 0;
 }

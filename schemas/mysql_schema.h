@@ -85,7 +85,7 @@ DBT_MUSTCHECK int mysql_table_def_complete(const struct mysql_table_def *d,
  * utf8mb4; FLOAT columns selected as col+0e0) into the form row events give it. Strings are
  * copied into the arena. */
 DBT_MUSTCHECK int mysql_text_value(const struct binlog_column *col, const char *text, size_t len,
-                                   struct binlog_arena *a, struct value *out, struct error *err);
+                                   struct arena *a, struct value *out, struct error *err);
 
 /* History ---------------------------------------------------------------------------------- */
 

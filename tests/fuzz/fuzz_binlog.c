@@ -82,12 +82,12 @@ static void values(const uint8_t *data, size_t size)
     cursor_init(&c, data + 1, 2);
     if (binlog_meta_read(&c, &col, &err) < 0)
         return;
-    struct binlog_arena *a = binlog_arena_new();
+    struct arena *a = arena_new();
     cursor_init(&c, data + 4, size - 4);
     struct value v;
     while (cursor_left(&c) > 0 && binlog_value_read(&c, &col, a, &v, &err) == 0)
         ;
-    binlog_arena_free(a);
+    arena_free(a);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)

@@ -19,29 +19,28 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     if (size < 2)
         return 0;
-    struct pgtype_arena a;
+    struct arena *a = arena_new();
     struct error err;
     struct value v;
-    pgtype_arena_init(&a);
     const char *text = (const char *)data + 2;
     size_t len = size - 2;
     if (data[1] == 0) {
         /* one value: the kind, or an array of it when the high bit is set */
         enum value_kind k = kinds[(data[0] & 0x7f) % NKINDS];
         if (data[0] & 0x80)
-            (void)pgtype_decode(VALUE_ARRAY, k, text, len, &a, &v, &err);
+            (void)pgtype_decode(VALUE_ARRAY, k, text, len, a, &v, &err);
         else
-            (void)pgtype_decode(k, VALUE_NULL, text, len, &a, &v, &err);
+            (void)pgtype_decode(k, VALUE_NULL, text, len, a, &v, &err);
     } else {
         size_t n = data[1];
-        struct pgtype_field *f = pgtype_arena_alloc(&a, n * sizeof *f);
-        if (pgtype_copy_fields(text, len, &a, f, n, &err) == 0) {
+        struct pgtype_field *f = arena_alloc(a, n * sizeof *f);
+        if (pgtype_copy_fields(text, len, a, f, n, &err) == 0) {
             enum value_kind k = kinds[(data[0] & 0x7f) % NKINDS];
             for (size_t i = 0; i < n; i++)
                 if (f[i].data)
-                    (void)pgtype_decode(k, VALUE_NULL, f[i].data, f[i].len, &a, &v, &err);
+                    (void)pgtype_decode(k, VALUE_NULL, f[i].data, f[i].len, a, &v, &err);
         }
     }
-    pgtype_arena_free(&a);
+    arena_free(a);
     return 0;
 }

@@ -853,7 +853,7 @@ static void test_decimal(void)
 }
 
 static int read_one(uint8_t type, uint16_t meta, int8_t uns, const uint8_t *p, size_t len,
-                    struct value *v, struct binlog_arena *a)
+                    struct value *v, struct arena *a)
 {
     struct binlog_column col = {.type = type, .real_type = type, .meta = meta, .is_unsigned = uns};
     struct cursor c;
@@ -866,7 +866,7 @@ static int read_one(uint8_t type, uint16_t meta, int8_t uns, const uint8_t *p, s
 
 static void test_temporal(void)
 {
-    struct binlog_arena *a = binlog_arena_new();
+    struct arena *a = arena_new();
     struct value v;
     /* DATETIME2(0) 2015-01-15 23:24:25: (2015*13+1)<<22 | 15<<17 | 23<<12 | 24<<6 | 25. */
     uint64_t packed = (uint64_t)(2015 * 13 + 1) << 22 | 15u << 17 | 23u << 12 | 24u << 6 | 25u;
@@ -926,12 +926,12 @@ static void test_temporal(void)
     CHECK_INT(v.v.i, 2155);
     /* Truncated input is an error, not a read past the end. */
     CHECK_INT(read_one(BT_DATETIME2, 6, -1, dt, 6, &v, a), -1);
-    binlog_arena_free(a);
+    arena_free(a);
 }
 
 static void test_integers_and_strings(void)
 {
-    struct binlog_arena *a = binlog_arena_new();
+    struct arena *a = arena_new();
     struct value v;
     uint8_t m1[8] = {0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF};
     CHECK_INT(read_one(BT_TINY, 0, 0, m1, 1, &v, a), 0);
@@ -989,7 +989,7 @@ static void test_integers_and_strings(void)
     cursor_init(&c, g, sizeof g);
     CHECK(binlog_value_read(&c, &geo, a, &v, &err) == 0);
     CHECK(v.kind == VALUE_GEOMETRY && v.v.s.i == 4326 && v.v.s.len == 5);
-    binlog_arena_free(a);
+    arena_free(a);
 }
 
 /* A small binary JSON document: {"a": [1, -2, true, null, "x\n"], "bb": 1.5, "c": {}} */
@@ -1132,7 +1132,7 @@ static void test_json(void)
 
 static void test_json_diff(void)
 {
-    struct binlog_arena *a = binlog_arena_new();
+    struct arena *a = arena_new();
     struct binlog_column col = {.type = BT_JSON, .real_type = BT_JSON, .meta = 4};
     /* The before value as a row image holds it: length then the binary document. */
     uint8_t img[4 + sizeof json_doc];
@@ -1173,7 +1173,7 @@ static void test_json_diff(void)
     const uint8_t deep[] = {9, 0, 0, 0, 2, 7, '$', '.', 'q', '.', 'r', '.', 's'};
     cursor_init(&c, deep, sizeof deep);
     CHECK(binlog_json_read_diff(&c, &col, &before, a, &again, &err) == -1);
-    binlog_arena_free(a);
+    arena_free(a);
 }
 
 static void test_gtid_sets(void)

@@ -145,7 +145,7 @@ static void test_complete(void)
 }
 
 static int text(const struct binlog_column *c, const char *s, struct value *v,
-                struct binlog_arena *a)
+                struct arena *a)
 {
     struct error err;
     return mysql_text_value(c, s, strlen(s), a, v, &err);
@@ -153,7 +153,7 @@ static int text(const struct binlog_column *c, const char *s, struct value *v,
 
 static void test_text_values(void)
 {
-    struct binlog_arena *a = binlog_arena_new();
+    struct arena *a = arena_new();
     struct value v;
     struct error e;
     struct binlog_column c = {.type = BT_LONGLONG, .is_unsigned = 1};
@@ -193,7 +193,7 @@ static void test_text_values(void)
     c = (struct binlog_column){.type = BT_GEOMETRY};
     CHECK(mysql_text_value(&c, "\xe6\x10\0\0\1\1", 6, a, &v, &e) == 0 && v.kind == VALUE_GEOMETRY &&
           v.v.s.i == 4326 && v.v.s.len == 2);
-    binlog_arena_free(a);
+    arena_free(a);
 }
 
 static void test_history(void)
