@@ -136,7 +136,7 @@ struct mysql_reader {
     bool include_schema_changes;
     bool include_query;
     int64_t heartbeat_ms;
-    struct namefilter db_inc, db_exc, tbl_inc, tbl_exc, col_inc, col_exc;
+    struct namefilter db_filter, table_filter, column_filter;
 
     MYSQL *q;
     bool mariadb;
@@ -180,7 +180,7 @@ static bool db_captured(const struct mysql_reader *r, const char *db)
 {
     if (system_db(db))
         return false;
-    return namefilter_admits(&r->db_inc, &r->db_exc, db);
+    return namefilter_admits(&r->db_filter, db);
 }
 
 static bool table_captured(const struct mysql_reader *r, const char *db, const char *table)
@@ -189,7 +189,7 @@ static bool table_captured(const struct mysql_reader *r, const char *db, const c
         return false;
     char fq[512];
     snprintf(fq, sizeof fq, "%s.%s", db, table);
-    return namefilter_admits(&r->tbl_inc, &r->tbl_exc, fq);
+    return namefilter_admits(&r->table_filter, fq);
 }
 
 static bool column_captured(const struct mysql_reader *r, const char *db, const char *table,
@@ -197,7 +197,7 @@ static bool column_captured(const struct mysql_reader *r, const char *db, const 
 {
     char fq[768];
     snprintf(fq, sizeof fq, "%s.%s.%s", db, table, col);
-    return namefilter_admits(&r->col_inc, &r->col_exc, fq);
+    return namefilter_admits(&r->column_filter, fq);
 }
 
 /* Positions -------------------------------------------------------------------------------- */
@@ -1854,12 +1854,9 @@ static void mr_free(struct reader *rd)
         free(r->built[i].map);
     }
     free(r->built);
-    namefilter_free(&r->db_inc);
-    namefilter_free(&r->db_exc);
-    namefilter_free(&r->tbl_inc);
-    namefilter_free(&r->tbl_exc);
-    namefilter_free(&r->col_inc);
-    namefilter_free(&r->col_exc);
+    namefilter_free(&r->db_filter);
+    namefilter_free(&r->table_filter);
+    namefilter_free(&r->column_filter);
     free(r->server_uuid);
     free(r->stream_file);
     gtid_set_free(r->stream_gtids);
@@ -1912,12 +1909,9 @@ int mysql_reader_new(const struct config *cfg, enum reader_mode mode, struct rea
         config_int(cfg, "heartbeat.interval.ms", 0, 0, INT32_MAX, &hb, err) < 0 ||
         config_bool(cfg, "include.schema.changes", true, &r->include_schema_changes, err) < 0 ||
         config_bool(cfg, "include.query", false, &r->include_query, err) < 0 ||
-        namefilter_compile(&r->db_inc, cfg, "database.include.list", err) < 0 ||
-        namefilter_compile(&r->db_exc, cfg, "database.exclude.list", err) < 0 ||
-        namefilter_compile(&r->tbl_inc, cfg, "table.include.list", err) < 0 ||
-        namefilter_compile(&r->tbl_exc, cfg, "table.exclude.list", err) < 0 ||
-        namefilter_compile(&r->col_inc, cfg, "column.include.list", err) < 0 ||
-        namefilter_compile(&r->col_exc, cfg, "column.exclude.list", err) < 0) {
+        namefilter_compile(&r->db_filter, cfg, "database", err) < 0 ||
+        namefilter_compile(&r->table_filter, cfg, "table", err) < 0 ||
+        namefilter_compile(&r->column_filter, cfg, "column", err) < 0) {
         mr_free(&r->base);
         return -1;
     }

@@ -106,7 +106,7 @@ struct pg_reader {
     int64_t fetch_size, heartbeat_ms;
     const char *heartbeat_query;
     bool drop_on_stop;
-    struct namefilter schema_inc, schema_exc, table_inc, table_exc, col_inc, col_exc;
+    struct namefilter schema_filter, table_filter, column_filter;
     /* connections */
     PGconn *repl;     /* streaming (and the slot's exported snapshot) */
     PGconn *snaprepl; /* holds the TEMPORARY slot whose snapshot a resumed snapshot reads */
@@ -172,9 +172,9 @@ static bool table_captured(const struct pg_reader *r, const char *nsp, const cha
 {
     char fq[512];
     snprintf(fq, sizeof fq, "%s.%s", nsp, rel);
-    if (!namefilter_admits(&r->schema_inc, &r->schema_exc, nsp))
+    if (!namefilter_admits(&r->schema_filter, nsp))
         return false;
-    return namefilter_admits(&r->table_inc, &r->table_exc, fq);
+    return namefilter_admits(&r->table_filter, fq);
 }
 
 static bool column_captured(const struct pg_reader *r, const char *nsp, const char *rel,
@@ -182,7 +182,7 @@ static bool column_captured(const struct pg_reader *r, const char *nsp, const ch
 {
     char fq[768];
     snprintf(fq, sizeof fq, "%s.%s.%s", nsp, rel, col);
-    return namefilter_admits(&r->col_inc, &r->col_exc, fq);
+    return namefilter_admits(&r->column_filter, fq);
 }
 
 /* ------------------------------------------------------------------ connections */
@@ -1727,8 +1727,7 @@ static int handle_xlogdata(struct pg_reader *r, const struct pgout_copydata *cd,
         ev->source.ts_us = m->u.commit.commit_time + PGOUT_EPOCH_DIFF_US;
         ev->source.txid = r->xid;
         ev->source.lsn = m->u.commit.commit_lsn;
-        snprintf(r->txn_id, sizeof r->txn_id, "%" PRIu32 ":%" PRIu64, r->xid,
-                 m->u.commit.end_lsn);
+        snprintf(r->txn_id, sizeof r->txn_id, "%" PRIu32 ":%" PRIu64, r->xid, m->u.commit.end_lsn);
         ev->txn_id = r->txn_id;
         return 0;
     }
@@ -1777,9 +1776,11 @@ static int stream_step(struct pg_reader *r, int timeout_ms, struct error *err)
         if (!r->in_txn && r->durable_lsn >= r->received_lsn && r->server_end > r->feedback_lsn &&
             r->window_end == 0)
             r->feedback_lsn = r->server_end;
-        if (clock_mono_ms() - r->last_status_ms >= STATUS_INTERVAL_MS && send_status(r, false, err) < 0)
+        if (clock_mono_ms() - r->last_status_ms >= STATUS_INTERVAL_MS &&
+            send_status(r, false, err) < 0)
             return -1;
-        if (r->heartbeat_ms > 0 && !r->in_txn && clock_mono_ms() - r->last_heartbeat_ms >= r->heartbeat_ms)
+        if (r->heartbeat_ms > 0 && !r->in_txn &&
+            clock_mono_ms() - r->last_heartbeat_ms >= r->heartbeat_ms)
             return heartbeat(r, err);
         char *buf = NULL;
         int n = PQgetCopyData(r->repl, &buf, 1);
@@ -2129,12 +2130,9 @@ static void pg_free(struct reader *rd)
     json_decref(r->fetched_key);
     json_decref(r->emitted_key);
     free(r->snap_relids);
-    namefilter_free(&r->schema_inc);
-    namefilter_free(&r->schema_exc);
-    namefilter_free(&r->table_inc);
-    namefilter_free(&r->table_exc);
-    namefilter_free(&r->col_inc);
-    namefilter_free(&r->col_exc);
+    namefilter_free(&r->schema_filter);
+    namefilter_free(&r->table_filter);
+    namefilter_free(&r->column_filter);
     free(r->slot);
     free(r->publication);
     free(r->dbname);
@@ -2187,12 +2185,9 @@ int pg_reader_new(const struct config *cfg, enum reader_mode mode, struct reader
         config_bool(cfg, "slot.drop.on.stop", false, &r->drop_on_stop, err) < 0)
         goto fail;
     r->heartbeat_query = config_str(cfg, "heartbeat.action.query", NULL);
-    if (namefilter_compile(&r->schema_inc, cfg, "schema.include.list", err) < 0 ||
-        namefilter_compile(&r->schema_exc, cfg, "schema.exclude.list", err) < 0 ||
-        namefilter_compile(&r->table_inc, cfg, "table.include.list", err) < 0 ||
-        namefilter_compile(&r->table_exc, cfg, "table.exclude.list", err) < 0 ||
-        namefilter_compile(&r->col_inc, cfg, "column.include.list", err) < 0 ||
-        namefilter_compile(&r->col_exc, cfg, "column.exclude.list", err) < 0)
+    if (namefilter_compile(&r->schema_filter, cfg, "schema", err) < 0 ||
+        namefilter_compile(&r->table_filter, cfg, "table", err) < 0 ||
+        namefilter_compile(&r->column_filter, cfg, "column", err) < 0)
         goto fail;
     *out = &r->base;
     return 0;

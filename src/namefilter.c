@@ -10,12 +10,19 @@
 
 #include "mem.h"
 
-int namefilter_compile(struct namefilter *f, const struct config *cfg, const char *key,
-                       struct error *err)
+static void list_free(struct namefilter_list *l)
+{
+    for (size_t i = 0; i < l->n; i++)
+        regfree(&l->re[i]);
+    free(l->re);
+    l->re = NULL;
+    l->n = 0;
+}
+
+static int list_compile(struct namefilter_list *f, const struct config *cfg, const char *key,
+                        struct error *err)
 {
     const char *v = config_str(cfg, key, NULL);
-    f->re = NULL;
-    f->n = 0;
     if (v == NULL || *v == '\0')
         return 0;
     char *copy = mem_strdup(v), *save = NULL;
@@ -36,7 +43,6 @@ int namefilter_compile(struct namefilter *f, const struct config *cfg, const cha
         if (rc != 0) {
             int e = error_set(err, "%s: invalid regular expression \"%s\"", key, tok);
             free(copy);
-            namefilter_free(f);
             return e;
         }
         f->n++;
@@ -45,26 +51,41 @@ int namefilter_compile(struct namefilter *f, const struct config *cfg, const cha
     return 0;
 }
 
-void namefilter_free(struct namefilter *f)
+static bool list_match(const struct namefilter_list *l, const char *s)
 {
-    for (size_t i = 0; i < f->n; i++)
-        regfree(&f->re[i]);
-    free(f->re);
-    f->re = NULL;
-    f->n = 0;
-}
-
-bool namefilter_match(const struct namefilter *f, const char *s)
-{
-    for (size_t i = 0; i < f->n; i++)
-        if (regexec(&f->re[i], s, 0, NULL, 0) == 0)
+    for (size_t i = 0; i < l->n; i++)
+        if (regexec(&l->re[i], s, 0, NULL, 0) == 0)
             return true;
     return false;
 }
 
-bool namefilter_admits(const struct namefilter *inc, const struct namefilter *exc, const char *s)
+int namefilter_compile(struct namefilter *f, const struct config *cfg, const char *what,
+                       struct error *err)
 {
-    if (inc->n && !namefilter_match(inc, s))
+    char key[128];
+    memset(f, 0, sizeof *f);
+    snprintf(key, sizeof key, "%s.include.list", what);
+    if (list_compile(&f->inc, cfg, key, err) < 0) {
+        namefilter_free(f);
+        return -1;
+    }
+    snprintf(key, sizeof key, "%s.exclude.list", what);
+    if (list_compile(&f->exc, cfg, key, err) < 0) {
+        namefilter_free(f);
+        return -1;
+    }
+    return 0;
+}
+
+void namefilter_free(struct namefilter *f)
+{
+    list_free(&f->inc);
+    list_free(&f->exc);
+}
+
+bool namefilter_admits(const struct namefilter *f, const char *s)
+{
+    if (f->inc.n && !list_match(&f->inc, s))
         return false;
-    return !namefilter_match(exc, s);
+    return !list_match(&f->exc, s);
 }
