@@ -469,7 +469,7 @@ static const char *shown(const char *key, const char *value, char *out, size_t o
 }
 
 /* Kafka's ConfigDef trims typed values before parsing them; so do we. */
-static char *trimmed_copy(const char *s)
+char *config_trimmed(const char *s)
 {
     while (*s == ' ' || *s == '\t' || *s == '\n' || *s == '\r')
         s++;
@@ -521,7 +521,7 @@ int config_int(const struct config *cfg, const char *key, int64_t def, int64_t m
         *out = def;
         return 0;
     }
-    char *text = trimmed_copy(raw);
+    char *text = config_trimmed(raw);
     char what[128];
     int64_t v;
     bool overflow;
@@ -550,7 +550,7 @@ int config_bool(const struct config *cfg, const char *key, bool def, bool *out, 
         *out = def;
         return 0;
     }
-    char *text = trimmed_copy(raw);
+    char *text = config_trimmed(raw);
     char what[128];
     int rc = 0;
     if (strcasecmp(text, "true") == 0)
@@ -587,7 +587,7 @@ int config_choice(const struct config *cfg, const char *key, const char *def,
         *out = -1;
         return 0;
     }
-    char *text = trimmed_copy(raw ? raw : def);
+    char *text = config_trimmed(raw ? raw : def);
     int idx = choice_index(choices, text);
     int rc = 0;
     if (idx < 0) {
@@ -1169,7 +1169,7 @@ int config_load(const char *path, struct config **out, struct error *err)
 
 static int check_ratio(const struct config *cfg, const char *key, struct error *err)
 {
-    char *text = trimmed_copy(config_get(cfg, key));
+    char *text = config_trimmed(config_get(cfg, key));
     char *end;
     errno = 0;
     double v = strtod(text, &end);
@@ -1190,7 +1190,7 @@ static int check_sinks(const struct config *cfg, const char *key, struct error *
         const char *comma = strchr(p, ',');
         size_t n = comma ? (size_t)(comma - p) : strlen(p);
         char *entry = mem_strndup(p, n);
-        char *name = trimmed_copy(entry);
+        char *name = config_trimmed(entry);
         free(entry);
         last = comma == NULL;
         p += n + (last ? 0 : 1);
@@ -1236,7 +1236,7 @@ static int check_form(const struct config *cfg, const struct key_def *d, const c
     case KT_RATIO:
         return check_ratio(cfg, key, err);
     case KT_BUCKETS: {
-        char *text = trimmed_copy(config_get(cfg, key));
+        char *text = config_trimmed(config_get(cfg, key));
         bool is_auto = strcasecmp(text, "auto") == 0;
         free(text);
         if (is_auto)
@@ -1266,7 +1266,7 @@ static int check_typed(const struct config *cfg, const struct key_def *d, const 
         return -1;
     int limit = limit_index(d);
     if (limit >= 0) {
-        char *text = trimmed_copy(v);
+        char *text = config_trimmed(v);
         bool ok = strcasecmp(text, limits[limit].only) == 0;
         free(text);
         if (!ok)
@@ -1321,7 +1321,7 @@ static void name_list_parse(const char *text, struct name_list *l)
         const char *comma = strchr(text, ',');
         size_t n = comma ? (size_t)(comma - text) : strlen(text);
         char *entry = mem_strndup(text, n);
-        char *name = trimmed_copy(entry);
+        char *name = config_trimmed(entry);
         free(entry);
         if (name[0]) {
             l->names = mem_realloc(l->names, (l->n + 1) * sizeof l->names[0]);

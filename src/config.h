@@ -37,6 +37,10 @@ const char *config_get(const struct config *cfg, const char *key);
 /** The connector's name (Connect body "name", or "name" key); NULL when none. */
 const char *config_name(const struct config *cfg);
 
+/** A copy of s without the white space (space, tab, CR, LF) Kafka's ConfigDef and Connect trim
+ * from either end of a value or a connector name; the caller frees it. */
+char *config_trimmed(const char *s);
+
 /** The value or `def` when unset (borrowed). */
 const char *config_str(const struct config *cfg, const char *key, const char *def);
 /** A required string: error naming the key when unset or empty. */

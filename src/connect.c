@@ -25,6 +25,7 @@
 #include <unistd.h>
 
 #include "buf.h"
+#include "config.h"
 #include "httpd.h"
 #include "log.h"
 #include "mem.h"
@@ -126,16 +127,6 @@ static int check_name(const char *name, struct error *err)
             return error_set(err, "connector name \"%s\" contains a control character, / or \\",
                              name);
     return 0;
-}
-
-static char *trimmed(const char *s)
-{
-    while (*s == ' ' || *s == '\t' || *s == '\n' || *s == '\r')
-        s++;
-    size_t n = strlen(s);
-    while (n > 0 && (s[n - 1] == ' ' || s[n - 1] == '\t' || s[n - 1] == '\n' || s[n - 1] == '\r'))
-        n--;
-    return mem_strndup(s, n);
 }
 
 /* Connect's config is a map of strings: numbers and booleans become their text, null drops
@@ -517,7 +508,7 @@ static void create_connector(struct connect *mgr, const struct httpd_request *re
         reply_error(resp, 400, "the body must be {\"name\": \"...\", \"config\": {...}}");
         return;
     }
-    char *name = trimmed(json_string_value(jname));
+    char *name = config_trimmed(json_string_value(jname));
     json_t *config = string_map(jconfig, &err);
     accept_config(mgr, name, config, true, &err, resp);
     json_decref(config);

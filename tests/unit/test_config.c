@@ -191,6 +191,19 @@ static int collect_keys(void *ctx, const char *key, const char *value)
     return 0;
 }
 
+static void test_trimmed(void)
+{
+    char *t = config_trimmed(" \t\r\n a b \n\t ");
+    CHECK_STR(t, "a b");
+    free(t);
+    t = config_trimmed(" \t ");
+    CHECK_STR(t, "");
+    free(t);
+    t = config_trimmed("\vx\f");
+    CHECK_STR(t, "\vx\f");
+    free(t);
+}
+
 static void test_connect_body(void)
 {
     struct config *cfg;
@@ -1008,6 +1021,7 @@ static int update_docs(void)
 int main(int argc, char **argv)
 {
     static const struct unit_case cases[] = {
+        {"trimmed", test_trimmed},
         {"connect body", test_connect_body},
         {"connect body name mismatch", test_connect_body_name_mismatch},
         {"flat json", test_flat_json},
