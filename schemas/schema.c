@@ -1,6 +1,7 @@
 /* schema: source table descriptions and their state-file JSON form (see schema.h). */
 #include "schema.h"
 
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -51,9 +52,18 @@ int schema_kind_parse(const char *name, enum value_kind *out)
     return -1;
 }
 
+/* Readers build tables on their own threads. */
+static atomic_uint_fast64_t generations;
+
+static uint64_t next_generation(void)
+{
+    return (uint64_t)atomic_fetch_add(&generations, 1) + 1;
+}
+
 struct schema_table *schema_table_new(const char *db, const char *schema, const char *name)
 {
     struct schema_table *t = mem_calloc(1, sizeof *t);
+    t->generation = next_generation();
     t->db = mem_strdup(db);
     t->schema = mem_strdup(schema);
     t->name = mem_strdup(name);
@@ -114,6 +124,7 @@ struct schema_column *schema_table_add_column(struct schema_table *t, const char
                                               const char *type_name, enum value_kind kind)
 {
     t->cols = mem_realloc(t->cols, (t->ncols + 1) * sizeof *t->cols);
+    t->generation = next_generation();
     struct schema_column *c = &t->cols[t->ncols++];
     memset(c, 0, sizeof *c);
     c->name = mem_strdup(name);

@@ -78,6 +78,11 @@ struct schema_table {
     size_t ncols;
     struct schema_column *cols; /* owned array */
     uint64_t source_id;         /* reader's handle: PG relation OID, MySQL table id */
+    /* Set by schema_table_new to a number no other table has had, and renewed by every change
+     * schema.c makes, so a cache may compare the pointer and this number instead of whole
+     * tables. Code outside schema.c does not edit a table once events point at it (readers
+     * build a new table instead). */
+    uint64_t generation;
 };
 
 /** New empty table; copies the names. Free with schema_table_free. */

@@ -115,7 +115,9 @@ struct colplan {
     int frac;             /* ZonedTimestamp: exact fraction digits, 0 = as few as needed */
     int scale;            /* Decimal scale */
     struct colplan *elem; /* owned: ARRAY items */
-    char *label;          /* owned: the member name as JSON, with its colon ("id":) */
+    /* owned: the member name as JSON after a comma, with its colon (,"id":); the first member
+     * of a struct skips the comma */
+    char *label;
     size_t label_len;
 };
 
@@ -127,6 +129,7 @@ struct piece {
 
 struct tcache {
     const struct schema_table *ptr; /* the reader's table this entry was built from */
+    uint64_t generation;            /* ptr's generation when it last matched copy */
     struct schema_table *copy;      /* owned: to notice a new table at a reused address */
     enum event_connector conn;
     char *topic;
@@ -137,9 +140,33 @@ struct tcache {
     char *env_schema;  /* owned envelope schema */
     char *flat_schema; /* owned ExtractNewRecordState value schema */
     char *row_schema;  /* owned plain "<topic>.Value" schema (unwrap tombstone) */
+    /* The constant openings of the records, their schemas included when the converter writes
+     * them: the key up to its first member ({"schema":..,"payload":{), the envelope up to the
+     * before image, the flat value up to its row, and the whole value of a null row. */
+    struct piece key_open, env_open, flat_open, null_row;
     struct piece src_db, src_schema, src_table; /* source.db/schema/table values as JSON */
     struct tcache *next;
 };
+
+/* The source block last rendered with a scratch: the rows of one binlog event or of one
+ * snapshot chunk share all of it but MySQL's row number, so it is rendered once for them. */
+struct srccache {
+    const struct tcache *table; /* NULL: nothing cached */
+    struct event_source key;    /* gtid, file and query point at the copies below */
+    char *gtid, *file, *query;  /* owned */
+    struct buf text;            /* the block; MySQL's row number goes at row_at */
+    size_t row_at;
+};
+
+/* What rendering one event works in, kept for the next to spare its allocations. */
+struct scratch {
+    struct buf b;
+    struct srccache src;
+    struct scratch *next;
+};
+
+/* A scratch buffer that one huge row grew is not kept. */
+#define SCRATCH_KEEP_BYTES (1024 * 1024)
 
 #define CACHE_BUCKETS 256
 
@@ -174,8 +201,10 @@ struct render {
     int64_t (*now_ns)(void *ctx);
     void *now_ctx;
     struct piece src_head[3]; /* by connector: {"version":..,"connector":..,"name":..,"ts_ms": */
-    pthread_mutex_t lock;     /* guards the cache: sinks may render from their own threads */
+    /* guards the cache and the idle scratches: sinks may render from their own threads */
+    pthread_mutex_t lock;
     struct tcache *buckets[CACHE_BUCKETS];
+    struct scratch *idle;
 };
 
 /* ---- number text ---------------------------------------------------------------------- */
@@ -641,16 +670,42 @@ static void tcache_free(struct tcache *c)
     free(c->env_schema);
     free(c->flat_schema);
     free(c->row_schema);
+    free(c->key_open.text);
+    free(c->env_open.text);
+    free(c->flat_open.text);
+    free(c->null_row.text);
     free(c->src_db.text);
     free(c->src_schema.text);
     free(c->src_table.text);
     free(c);
 }
 
+static void srccache_clear(struct srccache *sc)
+{
+    free(sc->gtid);
+    free(sc->file);
+    free(sc->query);
+    sc->gtid = sc->file = sc->query = NULL;
+    sc->table = NULL;
+}
+
+static void scratch_free(struct scratch *s)
+{
+    srccache_clear(&s->src);
+    buf_free(&s->src.text);
+    buf_free(&s->b);
+    free(s);
+}
+
 void render_free(struct render *r)
 {
     if (r == NULL)
         return;
+    while (r->idle) {
+        struct scratch *next = r->idle->next;
+        scratch_free(r->idle);
+        r->idle = next;
+    }
     for (size_t i = 0; i < CACHE_BUCKETS; i++) {
         struct tcache *c = r->buckets[i];
         while (c) {
@@ -1256,9 +1311,65 @@ static size_t ptr_bucket(const void *p)
     return (size_t)(v >> 32) % CACHE_BUCKETS;
 }
 
-/* The cached plans of the table; the entry lives as long as the render. */
+/* {"schema":<schema>,"payload":<open>, or open alone without schemas. */
+static struct piece wrapped_open(bool schemas, const char *schema, const char *open)
+{
+    struct buf b;
+    struct piece p;
+    buf_init(&b);
+    if (schemas) {
+        PUT_LIT(&b, "{\"schema\":");
+        buf_puts(&b, schema);
+        PUT_LIT(&b, ",\"payload\":");
+    }
+    buf_puts(&b, open);
+    p.len = b.len;
+    p.text = buf_take(&b);
+    return p;
+}
+
+static struct tcache *tcache_new(const struct render *r, const struct schema_table *t,
+                                 enum event_connector conn)
+{
+    char topic[1024];
+    struct tcache *c = mem_calloc(1, sizeof *c);
+    c->ptr = t;
+    c->generation = t->generation;
+    c->copy = schema_table_copy(t);
+    c->conn = conn;
+    render_topic(r, t, topic, sizeof topic);
+    c->topic = mem_strdup(topic);
+    c->plans = mem_calloc(t->ncols ? t->ncols : 1, sizeof *c->plans);
+    for (size_t i = 0; i < t->ncols; i++) {
+        struct buf label;
+        buf_init(&label);
+        buf_putc(&label, ',');
+        buf_json_str(&label, c->copy->cols[i].name, strlen(c->copy->cols[i].name));
+        buf_putc(&label, ':');
+        plan_column(r, conn, &c->copy->cols[i], c->copy->cols[i].kind, &c->plans[i]);
+        c->plans[i].label_len = label.len;
+        c->plans[i].label = buf_take(&label);
+    }
+    c->src_db = piece_json_str(t->db ? t->db : "");
+    c->src_schema = piece_json_str(t->schema ? t->schema : "");
+    c->src_table = piece_json_str(t->name ? t->name : "");
+    choose_keys(r, c);
+    build_schemas(r, c);
+    if (c->nkeys)
+        c->key_open = wrapped_open(r->key_schemas, c->key_schema, "{");
+    c->env_open = wrapped_open(r->value_schemas, c->env_schema, "{\"before\":");
+    if (r->unwrap) {
+        c->flat_open = wrapped_open(r->value_schemas, c->flat_schema, "");
+        c->null_row =
+            wrapped_open(r->value_schemas, c->row_schema, r->value_schemas ? "null}" : "null");
+    }
+    return c;
+}
+
+/* The cached plans of ev's table (the entry lives as long as the render) and, when scratch is
+ * not NULL, an idle scratch (give it back with scratch_put): one lock for both. */
 static const struct tcache *table_cache(const struct render *rc, const struct schema_table *t,
-                                        enum event_connector conn)
+                                        enum event_connector conn, struct scratch **scratch)
 {
     struct render *r = (struct render *)rc; /* the cache is the only state that changes */
     size_t bucket = ptr_bucket(t);
@@ -1267,38 +1378,50 @@ static const struct tcache *table_cache(const struct render *rc, const struct sc
     pthread_mutex_lock(&r->lock);
     for (c = r->buckets[bucket]; c; c = c->next) {
         if (c->ptr == t && c->conn == conn) {
-            if (schema_table_equal(c->copy, t))
+            if (c->generation == t->generation)
                 break;
-            c->ptr = NULL; /* a different table now lives at this address */
+            /* A new table at a reused address, often the same one rebuilt (a binlog reader
+             * builds one per TABLE_MAP event). */
+            if (schema_table_equal(c->copy, t)) {
+                c->generation = t->generation;
+                break;
+            }
+            c->ptr = NULL;
         }
     }
     if (c == NULL) {
-        char topic[1024];
-        c = mem_calloc(1, sizeof *c);
-        c->ptr = t;
-        c->copy = schema_table_copy(t);
-        c->conn = conn;
-        render_topic(r, t, topic, sizeof topic);
-        c->topic = mem_strdup(topic);
-        c->plans = mem_calloc(t->ncols ? t->ncols : 1, sizeof *c->plans);
-        for (size_t i = 0; i < t->ncols; i++) {
-            struct piece label = piece_json_str(c->copy->cols[i].name);
-            plan_column(r, conn, &c->copy->cols[i], c->copy->cols[i].kind, &c->plans[i]);
-            c->plans[i].label = mem_realloc(label.text, label.len + 2);
-            c->plans[i].label[label.len] = ':';
-            c->plans[i].label[label.len + 1] = '\0';
-            c->plans[i].label_len = label.len + 1;
-        }
-        c->src_db = piece_json_str(t->db ? t->db : "");
-        c->src_schema = piece_json_str(t->schema ? t->schema : "");
-        c->src_table = piece_json_str(t->name ? t->name : "");
-        choose_keys(r, c);
-        build_schemas(r, c);
+        c = tcache_new(r, t, conn);
         c->next = r->buckets[bucket];
         r->buckets[bucket] = c;
     }
+    if (scratch) {
+        *scratch = r->idle;
+        if (*scratch)
+            r->idle = (*scratch)->next;
+    }
     pthread_mutex_unlock(&r->lock);
+    if (scratch && *scratch == NULL) {
+        *scratch = mem_calloc(1, sizeof **scratch);
+        buf_init(&(*scratch)->b);
+        buf_init(&(*scratch)->src.text);
+    }
     return c;
+}
+
+static void scratch_put(const struct render *rc, struct scratch *s)
+{
+    struct render *r = (struct render *)rc;
+    if (s->b.cap > SCRATCH_KEEP_BYTES)
+        buf_free(&s->b);
+    if (s->src.text.cap > SCRATCH_KEEP_BYTES) {
+        srccache_clear(&s->src);
+        buf_free(&s->src.text);
+    }
+    buf_reset(&s->b);
+    pthread_mutex_lock(&r->lock);
+    s->next = r->idle;
+    r->idle = s;
+    pthread_mutex_unlock(&r->lock);
 }
 
 /* ---- value encodings ------------------------------------------------------------------ */
@@ -1988,10 +2111,9 @@ static void put_row(const struct render *r, struct buf *b, const struct tcache *
     }
     buf_putc(b, '{');
     for (size_t i = 0; i < c->copy->ncols; i++) {
-        if (i)
-            buf_putc(b, ',');
-        buf_append(b, c->plans[i].label, c->plans[i].label_len);
-        put_value(r, b, &c->plans[i], &row[i]);
+        const struct colplan *p = &c->plans[i];
+        buf_append(b, p->label + (i == 0), p->label_len - (i == 0));
+        put_value(r, b, p, &row[i]);
     }
     if (!open)
         buf_putc(b, '}');
@@ -2036,10 +2158,11 @@ static void sequence_text(const struct event_source *s, char out[static 48])
     *p = '\0';
 }
 
-/* The source block; db, schema and table are JSON texts (schema only for PostgreSQL). */
-static void put_source(const struct render *r, struct buf *b, const struct event *ev,
-                       const struct piece *db, const struct piece *schema,
-                       const struct piece *table)
+/* The source block up to MySQL's row number (its "row": included), or all of PostgreSQL's;
+ * db, schema and table are JSON texts (schema only for PostgreSQL). */
+static void put_source_head(const struct render *r, struct buf *b, const struct event *ev,
+                            const struct piece *db, const struct piece *schema,
+                            const struct piece *table)
 {
     const struct event_source *s = &ev->source;
     put_piece(b, &r->src_head[s->connector]);
@@ -2089,7 +2212,11 @@ static void put_source(const struct render *r, struct buf *b, const struct event
     PUT_LIT(b, ",\"pos\":");
     buf_json_uint(b, s->pos);
     PUT_LIT(b, ",\"row\":");
-    buf_json_int(b, s->row);
+}
+
+/* MySQL's source block after the row number. */
+static void put_source_tail(const struct render *r, struct buf *b, const struct event_source *s)
+{
     PUT_LIT(b, ",\"thread\":");
     if (s->thread >= 0)
         buf_json_int(b, s->thread);
@@ -2100,24 +2227,80 @@ static void put_source(const struct render *r, struct buf *b, const struct event
     buf_putc(b, '}');
 }
 
+static void put_source(const struct render *r, struct buf *b, const struct event *ev,
+                       const struct piece *db, const struct piece *schema,
+                       const struct piece *table)
+{
+    put_source_head(r, b, ev, db, schema, table);
+    if (ev->source.connector == EVENT_POSTGRESQL)
+        return;
+    buf_json_int(b, ev->source.row);
+    put_source_tail(r, b, &ev->source);
+}
+
+static bool opt_str_eq(const char *a, const char *b)
+{
+    return a && b ? strcmp(a, b) == 0 : a == b;
+}
+
+/* True when the source s of a change of table c renders as sc's block (but the row). */
+static bool srccache_same(const struct render *r, const struct srccache *sc, const struct tcache *c,
+                          const struct event_source *s)
+{
+    const struct event_source *k = &sc->key;
+    if (sc->table != c || k->connector != s->connector || k->snapshot != s->snapshot ||
+        k->ts_us != s->ts_us)
+        return false;
+    if (s->connector == EVENT_POSTGRESQL)
+        return k->txid == s->txid && k->lsn == s->lsn && k->last_commit_lsn == s->last_commit_lsn;
+    return k->server_id == s->server_id && k->pos == s->pos && k->thread == s->thread &&
+           opt_str_eq(k->gtid, s->gtid) && opt_str_eq(k->file, s->file) &&
+           (!r->include_query || opt_str_eq(k->query, s->query));
+}
+
+static char *opt_strdup(const char *s)
+{
+    return s ? mem_strdup(s) : NULL;
+}
+
+/* The source block of a change of table c, from sc when the last one rendered with it was the
+ * same, else rendered and kept in sc. */
+static void put_source_cached(const struct render *r, struct buf *b, struct srccache *sc,
+                              const struct tcache *c, const struct event *ev)
+{
+    const struct event_source *s = &ev->source;
+    if (!srccache_same(r, sc, c, s)) {
+        srccache_clear(sc);
+        sc->table = c;
+        sc->key = *s;
+        sc->key.gtid = sc->gtid = opt_strdup(s->gtid);
+        sc->key.file = sc->file = opt_strdup(s->file);
+        sc->key.query = sc->query = r->include_query ? opt_strdup(s->query) : NULL;
+        buf_reset(&sc->text);
+        put_source_head(r, &sc->text, ev, &c->src_db, &c->src_schema, &c->src_table);
+        sc->row_at = sc->text.len;
+        if (s->connector != EVENT_POSTGRESQL)
+            put_source_tail(r, &sc->text, s);
+    }
+    buf_append(b, sc->text.data, sc->row_at);
+    if (s->connector == EVENT_POSTGRESQL)
+        return;
+    buf_json_int(b, s->row);
+    buf_append(b, sc->text.data + sc->row_at, sc->text.len - sc->row_at);
+}
+
 static void put_key(const struct render *r, struct buf *b, const struct tcache *c,
                     const struct value *row)
 {
-    if (r->key_schemas) {
-        PUT_LIT(b, "{\"schema\":");
-        buf_puts(b, c->key_schema);
-        PUT_LIT(b, ",\"payload\":");
-    }
-    buf_putc(b, '{');
+    put_piece(b, &c->key_open);
     for (size_t k = 0; k < c->nkeys; k++) {
-        size_t i = c->keys[k];
-        if (k)
-            buf_putc(b, ',');
-        buf_append(b, c->plans[i].label, c->plans[i].label_len);
-        put_value(r, b, &c->plans[i], &row[i]);
+        const struct colplan *p = &c->plans[c->keys[k]];
+        buf_append(b, p->label + (k == 0), p->label_len - (k == 0));
+        put_value(r, b, p, &row[c->keys[k]]);
     }
-    buf_putc(b, '}');
     if (r->key_schemas)
+        PUT_LIT(b, "}}");
+    else
         buf_putc(b, '}');
 }
 
@@ -2156,20 +2339,16 @@ static void put_txblock(struct buf *b, const struct txblock *tb)
     buf_putc(b, '}');
 }
 
-static void put_envelope(const struct render *r, struct buf *b, const struct tcache *c,
-                         const struct event *ev, const struct txblock *tb, const struct now *now)
+static void put_envelope(const struct render *r, struct buf *b, struct srccache *sc,
+                         const struct tcache *c, const struct event *ev, const struct txblock *tb,
+                         const struct now *now)
 {
-    if (r->value_schemas) {
-        PUT_LIT(b, "{\"schema\":");
-        buf_puts(b, c->env_schema);
-        PUT_LIT(b, ",\"payload\":");
-    }
-    PUT_LIT(b, "{\"before\":");
+    put_piece(b, &c->env_open);
     put_row(r, b, c, ev->op == EVENT_TRUNCATE ? NULL : ev->before, false);
     PUT_LIT(b, ",\"after\":");
     put_row(r, b, c, ev->op == EVENT_TRUNCATE ? NULL : ev->after, false);
     PUT_LIT(b, ",\"source\":");
-    put_source(r, b, ev, &c->src_db, &c->src_schema, &c->src_table);
+    put_source_cached(r, b, sc, c, ev);
     PUT_LIT(b, ",\"transaction\":");
     put_txblock(b, tb);
     PUT_LIT(b, ",\"op\":\"");
@@ -2356,17 +2535,10 @@ static void close_mark(struct buf *b, ssize_t at, size_t *len)
 
 /* The row schema with a null value: what JsonConverter makes of ExtractField("after") on a
  * delete. It is the text "null" (or a schema with a null payload), not a Kafka tombstone. */
-static void put_null_row(const struct render *r, struct buf *b, const struct tcache *c,
-                         struct out_rec *o)
+static void put_null_row(struct buf *b, const struct tcache *c, struct out_rec *o)
 {
     mark(b, &o->value);
-    if (r->value_schemas) {
-        PUT_LIT(b, "{\"schema\":");
-        buf_puts(b, c->row_schema);
-        PUT_LIT(b, ",\"payload\":null}");
-    } else {
-        PUT_LIT(b, "null");
-    }
+    put_piece(b, &c->null_row);
     close_mark(b, o->value, &o->value_len);
 }
 
@@ -2377,15 +2549,11 @@ static void put_flat(const struct render *r, struct buf *b, const struct tcache 
 {
     if (row == NULL) {
         /* InsertField passes a null value through untouched */
-        put_null_row(r, b, c, o);
+        put_null_row(b, c, o);
         return;
     }
     mark(b, &o->value);
-    if (r->value_schemas) {
-        PUT_LIT(b, "{\"schema\":");
-        buf_puts(b, c->flat_schema);
-        PUT_LIT(b, ",\"payload\":");
-    }
+    put_piece(b, &c->flat_open);
     put_row(r, b, c, row, true);
     for (size_t i = 0; i < r->nfields; i++) {
         size_t start = b->len;
@@ -2408,37 +2576,37 @@ static void put_flat(const struct render *r, struct buf *b, const struct tcache 
 static int render_change(const struct render *r, const struct event *ev, const struct txblock *tb,
                          render_emit_fn emit, void *ctx, struct error *err)
 {
-    const struct tcache *c = table_cache(r, ev->table, ev->source.connector);
+    struct scratch *sc;
+    const struct tcache *c = table_cache(r, ev->table, ev->source.connector, &sc);
+    struct buf *b = &sc->b;
     const struct value *keyrow = ev->op == EVENT_DELETE ? ev->before : ev->after;
     struct now now = now_of(r);
-    struct buf b;
     struct out_rec o;
     bool tombstone = false;
     int rc = 0;
 
     if (keyrow == NULL)
         keyrow = ev->before ? ev->before : ev->after;
-    buf_init(&b);
     memset(&o, 0, sizeof o);
     o.topic = c->topic;
     o.key = -1;
     o.value = -1;
     if (c->nkeys && keyrow && ev->op != EVENT_TRUNCATE) {
-        mark(&b, &o.key);
-        put_key(r, &b, c, keyrow);
-        close_mark(&b, o.key, &o.key_len);
+        mark(b, &o.key);
+        put_key(r, b, c, keyrow);
+        close_mark(b, o.key, &o.key_len);
     }
 
     if (!r->unwrap) {
-        mark(&b, &o.value);
-        put_envelope(r, &b, c, ev, tb, &now);
-        close_mark(&b, o.value, &o.value_len);
-        rc = emit_rec(ctx, emit, &b, &o, err);
+        mark(b, &o.value);
+        put_envelope(r, b, &sc->src, c, ev, tb, &now);
+        close_mark(b, o.value, &o.value_len);
+        rc = emit_rec(ctx, emit, b, &o, err);
         tombstone = ev->op == EVENT_DELETE && r->tombstones;
     } else if (ev->op == EVENT_TRUNCATE) {
         /* ExtractNewRecordState drops truncate records */
     } else {
-        add_headers(r, &b, &o, ev, tb, &now, false);
+        add_headers(r, b, &o, ev, tb, &now, false);
         bool emit_value = true;
         if (ev->op == EVENT_DELETE) {
             enum unwrap_delete m = r->udel;
@@ -2449,17 +2617,17 @@ static int render_change(const struct render *r, const struct event *ev, const s
             if (m == UNWRAP_DROP) {
                 emit_value = false;
             } else if (m == UNWRAP_TOMBSTONE) {
-                put_null_row(r, &b, c, &o);
+                put_null_row(b, c, &o);
             } else if (m == UNWRAP_DELETE_TO_TOMBSTONE) {
                 o.value = -1;
             } else {
-                put_flat(r, &b, c, &o, ev, tb, ev->before, true, &now);
+                put_flat(r, b, c, &o, ev, tb, ev->before, true, &now);
             }
         } else {
-            put_flat(r, &b, c, &o, ev, tb, ev->after, false, &now);
+            put_flat(r, b, c, &o, ev, tb, ev->after, false, &now);
         }
         if (emit_value)
-            rc = emit_rec(ctx, emit, &b, &o, err);
+            rc = emit_rec(ctx, emit, b, &o, err);
         if (ev->op == EVENT_DELETE && r->tombstones)
             tombstone = r->udel == UNWRAP_REWRITE_WITH_TOMBSTONE ||
                         (r->udel == UNWRAP_LEGACY && !r->legacy_drop_tombstones);
@@ -2471,10 +2639,10 @@ static int render_change(const struct render *r, const struct event *ev, const s
         t.value_len = 0;
         t.nheaders = 0;
         if (r->unwrap)
-            add_headers(r, &b, &t, ev, tb, &now, true);
-        rc = emit_rec(ctx, emit, &b, &t, err);
+            add_headers(r, b, &t, ev, tb, &now, true);
+        rc = emit_rec(ctx, emit, b, &t, err);
     }
-    buf_free(&b);
+    scratch_put(r, sc);
     return rc;
 }
 

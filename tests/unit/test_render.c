@@ -1300,7 +1300,9 @@ static void test_unsupported_transform(void)
     config_free(cfg);
 }
 
-/* A new table version at the address of the old one must not reuse the old plans. */
+/* A new table version at the address of the old one (a reader freed the old and built the new
+ * one, which malloc placed there) must not reuse the old plans; neither must a table that
+ * schema_table_add_column changed. */
 static void test_cache_follows_table_changes(void)
 {
     struct config *cfg = cfg_of(NULL);
@@ -1308,7 +1310,7 @@ static void test_cache_follows_table_changes(void)
     struct render *r = render_of(cfg);
     struct schema_table *t = one_col("int", VALUE_INT);
     t->cols[0].int_bits = 32;
-    struct value row[1] = {V_INT(5)};
+    struct value row[2] = {V_INT(5), V_INT(6)};
     struct event ev = insert_of(EVENT_MYSQL, t, row);
     if (r) {
         char *got = render_lines(r, &ev, NULL);
@@ -1316,18 +1318,119 @@ static void test_cache_follows_table_changes(void)
         CHECK_STR(after, "{\"c\":5}");
         free(after);
         free(got);
-        free(t->cols[0].name);
-        t->cols[0].name = mem_strdup("d");
-        t->cols[0].kind = VALUE_STRING;
+        /* the new version takes the old one's address: swap the structs */
+        struct schema_table *v2 = schema_table_new("db", NULL, "t");
+        schema_table_add_column(v2, "d", "varchar", VALUE_STRING);
+        struct schema_table old = *t;
+        *t = *v2;
+        *v2 = old;
+        schema_table_free(v2);
         row[0] = V_STR("five");
         got = render_lines(r, &ev, NULL);
         after = member_text(got, "after");
         CHECK_STR(after, "{\"d\":\"five\"}");
         free(after);
         free(got);
+        schema_table_add_column(t, "e", "int", VALUE_INT)->int_bits = 32;
+        got = render_lines(r, &ev, NULL);
+        after = member_text(got, "after");
+        CHECK_STR(after, "{\"d\":\"five\",\"e\":6}");
+        free(after);
+        free(got);
     }
     render_free(r);
     schema_table_free(t);
+    config_free(cfg);
+}
+
+/* Renders ev with r, which has rendered other events before, and with a new render: the texts
+ * must agree (the source block a render keeps from the last event must not leak into this
+ * one's). Returns r's text (caller frees). */
+static char *render_as_fresh(struct render *r, struct config *cfg, const struct event *ev)
+{
+    char *got = render_lines(r, ev, NULL);
+    struct render *fresh = render_of(cfg);
+    char *want = fresh ? render_lines(fresh, ev, NULL) : NULL;
+    CHECK_STR(got, want ? want : "");
+    free(want);
+    render_free(fresh);
+    return got;
+}
+
+/* Each change of a row stream gets its own source block, however little of it changed. */
+static void test_source_follows_events(void)
+{
+    static const char *const kv[] = {"include.query", "true", "value.converter.schemas.enable",
+                                     "false", NULL};
+    struct config *cfg = cfg_of(kv);
+    struct render *r = render_of(cfg);
+    struct schema_table *t = two_col(true), *t2 = customers_table("db", NULL);
+    struct value row[2] = {V_INT(7), V_STR("x")}, row2[4];
+    customer_row(row2, 1, "a", "b", "c");
+    char query[] = "INSERT 1", gtid[] = "0-1-5";
+    struct event ev = insert_of(EVENT_MYSQL, t, row);
+    ev.source.gtid = gtid;
+    ev.source.query = query;
+    ev.source.pos = 100;
+    char *prev = NULL;
+    for (int step = 0; r && step < 13; step++) {
+        switch (step) {
+        case 1:
+            ev.source.row = 1;
+            break;
+        case 2:
+            ev.source.pos = 200;
+            break;
+        case 3:
+            query[7] = '2';
+            break; /* the same buffer, new text */
+        case 4:
+            gtid[4] = '6';
+            break;
+        case 5:
+            ev.source.file = "mysql-bin.000004";
+            break;
+        case 6:
+            ev.source.ts_us += 1000;
+            break;
+        case 7:
+            ev.source.snapshot = SNAPSHOT_TRUE;
+            break;
+        case 8:
+            ev.source.thread = 9;
+            break;
+        case 9:
+            ev.source.server_id = 2;
+            break;
+        case 10:
+            ev.table = t2;
+            ev.after = row2;
+            break;
+        case 11:
+            ev.source.connector = EVENT_POSTGRESQL;
+            ev.source.lsn = 5;
+            break;
+        case 12:
+            ev.source.last_commit_lsn = 4;
+            ev.source.txid = 3;
+            break;
+        default:
+            break;
+        }
+        char *got = render_as_fresh(r, cfg, &ev);
+        char *src = member_text(got, "source");
+        char *was = member_text(prev, "source");
+        if (step > 0 && src && was && strcmp(src, was) == 0)
+            unit_fail(__FILE__, __LINE__, "step %d left the source block unchanged", step);
+        free(src);
+        free(was);
+        free(prev);
+        prev = got;
+    }
+    free(prev);
+    render_free(r);
+    schema_table_free(t);
+    schema_table_free(t2);
     config_free(cfg);
 }
 
@@ -1360,6 +1463,7 @@ static const struct unit_case cases[] = {
     {"unwrap add.fields, add.headers, flat schema", test_unwrap_fields_headers_schema},
     {"unsupported transform refused", test_unsupported_transform},
     {"cache follows a changed table", test_cache_follows_table_changes},
+    {"source block follows each event", test_source_follows_events},
     {NULL, NULL},
 };
 
