@@ -1574,12 +1574,65 @@ static bool magnitude_push(unsigned char *mag, size_t cap, size_t *mlen, unsigne
     return true;
 }
 
+/* decimal_bytes for values of at most 18 digits (with the scale's padding), which most are:
+ * the unscaled value fits an int64. Returns 0 when the text is not such a decimal, for the
+ * general path to decide. */
+static size_t decimal_bytes_small(const char *s, size_t len, int scale, unsigned char *out,
+                                  int *text_scale)
+{
+    size_t i = 0;
+    bool neg = false;
+    if (len > 0 && (s[0] == '-' || s[0] == '+'))
+        neg = s[i++] == '-';
+    if (i >= len)
+        return 0;
+    uint64_t v = 0;
+    int ndigits = 0, digits_after = 0;
+    bool frac = false;
+    for (; i < len; i++) {
+        char ch = s[i];
+        if (ch == '.' && !frac) {
+            frac = true;
+            continue;
+        }
+        if (ch < '0' || ch > '9')
+            return 0;
+        if (frac) {
+            digits_after++;
+            if (scale >= 0 && digits_after > scale)
+                continue; /* more digits than the column keeps */
+        }
+        if (++ndigits > 18)
+            return 0;
+        v = v * 10 + (uint64_t)(ch - '0');
+    }
+    for (int pad = digits_after; scale >= 0 && pad < scale; pad++) {
+        if (++ndigits > 18)
+            return 0;
+        v *= 10;
+    }
+    *text_scale = digits_after;
+    int64_t x = neg ? -(int64_t)v : (int64_t)v;
+    /* BigInteger.toByteArray: the fewest bytes whose top bit still gives the sign */
+    size_t n = 1;
+    while (n < 8 && (x >> (8 * n - 1)) != 0 && (x >> (8 * n - 1)) != -1)
+        n++;
+    for (size_t k = 0; k < n; k++)
+        out[k] = (unsigned char)((uint64_t)x >> (8 * (n - 1 - k)));
+    return n;
+}
+
 /* Exact decimal text -> unscaled value at `scale` as BigInteger.toByteArray() (big-endian two's
  * complement, shortest) into out, which has decimal_bytes_cap() bytes; *ok false for
  * NaN/Infinity/garbage. Returns the byte count. */
 static size_t decimal_bytes(const char *s, size_t len, int scale, unsigned char *out, size_t outcap,
                             int *text_scale, bool *ok)
 {
+    size_t small = decimal_bytes_small(s, len, scale, out, text_scale);
+    if (small) {
+        *ok = true;
+        return small;
+    }
     size_t i = 0;
     bool neg = false;
     /* The magnitude grows leftwards from the end of out, leaving out[0] for the sign byte. */
@@ -2339,6 +2392,48 @@ static void put_txblock(struct buf *b, const struct txblock *tb)
     buf_putc(b, '}');
 }
 
+/* The envelope's ts_ms, ts_us and ts_ns and its closing brace, after the op. Past 1970 they
+ * are the milliseconds' digits followed by none, three or six more digits: printed once. */
+static void put_envelope_times(struct buf *b, const struct now *now)
+{
+    if (now->ns < 1000000) {
+        PUT_LIT(b, "\",\"ts_ms\":");
+        buf_json_int(b, now->ms);
+        PUT_LIT(b, ",\"ts_us\":");
+        buf_json_int(b, now->us);
+        PUT_LIT(b, ",\"ts_ns\":");
+        buf_json_int(b, now->ns);
+        buf_putc(b, '}');
+        return;
+    }
+    char ms[20], sub[6], out[96], *p = out;
+    size_t n = 0;
+    for (uint64_t v = (uint64_t)now->ms; v; v /= 10)
+        ms[sizeof ms - ++n] = (char)('0' + v % 10);
+    uint64_t rest = (uint64_t)(now->ns % 1000000);
+    for (int i = 5; i >= 0; i--, rest /= 10)
+        sub[i] = (char)('0' + rest % 10);
+    const char *d = ms + sizeof ms - n;
+    memcpy(p, "\",\"ts_ms\":", 10);
+    p += 10;
+    memcpy(p, d, n);
+    p += n;
+    memcpy(p, ",\"ts_us\":", 9);
+    p += 9;
+    memcpy(p, d, n);
+    p += n;
+    memcpy(p, sub, 3);
+    p += 3;
+    memcpy(p, ",\"ts_ns\":", 9);
+    p += 9;
+    memcpy(p, d, n);
+    p += n;
+    memcpy(p, sub, 6);
+    p += 6;
+    *p++ = '}';
+    buf_append(b, out, (size_t)(p - out));
+}
+
 static void put_envelope(const struct render *r, struct buf *b, struct srccache *sc,
                          const struct tcache *c, const struct event *ev, const struct txblock *tb,
                          const struct now *now)
@@ -2353,13 +2448,7 @@ static void put_envelope(const struct render *r, struct buf *b, struct srccache 
     put_txblock(b, tb);
     PUT_LIT(b, ",\"op\":\"");
     buf_puts(b, event_op_code(ev->op));
-    PUT_LIT(b, "\",\"ts_ms\":");
-    buf_json_int(b, now->ms);
-    PUT_LIT(b, ",\"ts_us\":");
-    buf_json_int(b, now->us);
-    PUT_LIT(b, ",\"ts_ns\":");
-    buf_json_int(b, now->ns);
-    buf_putc(b, '}');
+    put_envelope_times(b, now);
     if (r->value_schemas)
         buf_putc(b, '}');
 }
@@ -2580,7 +2669,10 @@ static int render_change(const struct render *r, const struct event *ev, const s
     const struct tcache *c = table_cache(r, ev->table, ev->source.connector, &sc);
     struct buf *b = &sc->b;
     const struct value *keyrow = ev->op == EVENT_DELETE ? ev->before : ev->after;
-    struct now now = now_of(r);
+    /* the flat value needs the time only for added fields or headers */
+    struct now now = {0};
+    if (!r->unwrap || r->nfields || r->nheaders)
+        now = now_of(r);
     struct out_rec o;
     bool tombstone = false;
     int rc = 0;

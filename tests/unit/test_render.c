@@ -650,6 +650,30 @@ static void test_decimals(void)
     CHECK_SCHEMA(dbl, EVENT_MYSQL, t, "{\"type\":\"double\",\"optional\":true,\"field\":\"c\"}");
     schema_table_free(t);
 
+    /* two's complement at byte edges, and either side of 18 digits (what fits an int64) */
+    t = one_col("decimal", VALUE_DECIMAL);
+    t->cols[0].precision = 20;
+    t->cols[0].scale = 0;
+    CHECK_AFTER(NULL, EVENT_MYSQL, t, V_KIND(VALUE_DECIMAL, "-128"), "{\"c\":\"gA==\"}");
+    CHECK_AFTER(NULL, EVENT_MYSQL, t, V_KIND(VALUE_DECIMAL, "128"), "{\"c\":\"AIA=\"}");
+    CHECK_AFTER(NULL, EVENT_MYSQL, t, V_KIND(VALUE_DECIMAL, "-129"), "{\"c\":\"/38=\"}");
+    CHECK_AFTER(NULL, EVENT_MYSQL, t, V_KIND(VALUE_DECIMAL, "-1"), "{\"c\":\"/w==\"}");
+    CHECK_AFTER(NULL, EVENT_MYSQL, t, V_KIND(VALUE_DECIMAL, "-0"), "{\"c\":\"AA==\"}");
+    CHECK_AFTER(NULL, EVENT_MYSQL, t, V_KIND(VALUE_DECIMAL, "999999999999999999"),
+                "{\"c\":\"DeC2s6dj//8=\"}");
+    CHECK_AFTER(NULL, EVENT_MYSQL, t, V_KIND(VALUE_DECIMAL, "-999999999999999999"),
+                "{\"c\":\"8h9JTFicAAE=\"}");
+    CHECK_AFTER(NULL, EVENT_MYSQL, t, V_KIND(VALUE_DECIMAL, "9999999999999999999"),
+                "{\"c\":\"AIrHIwSJ5///\"}");
+    CHECK_AFTER(NULL, EVENT_MYSQL, t, V_KIND(VALUE_DECIMAL, "-9223372036854775808"),
+                "{\"c\":\"gAAAAAAAAAA=\"}");
+    CHECK_AFTER(NULL, EVENT_MYSQL, t, V_KIND(VALUE_DECIMAL, "1.2.3"), "{\"c\":null}");
+    t->cols[0].scale = 17; /* 1.5 is 18 digits at scale 17, 19 at scale 18 */
+    CHECK_AFTER(NULL, EVENT_MYSQL, t, V_KIND(VALUE_DECIMAL, "1.5"), "{\"c\":\"AhToNIxPAAA=\"}");
+    t->cols[0].scale = 18;
+    CHECK_AFTER(NULL, EVENT_MYSQL, t, V_KIND(VALUE_DECIMAL, "1.5"), "{\"c\":\"FNESDXsWAAA=\"}");
+    schema_table_free(t);
+
     /* 39 digits: more than any machine integer */
     t = one_col("numeric", VALUE_DECIMAL);
     t->cols[0].precision = 39;
@@ -1343,6 +1367,37 @@ static void test_cache_follows_table_changes(void)
     config_free(cfg);
 }
 
+/* ts_ms and ts_us are ts_ns floored to milliseconds and microseconds, before 1970 too. */
+static void test_envelope_times(void)
+{
+    static const struct {
+        int64_t ns;
+        const char *want;
+    } cases[] = {
+        {1700000000123456789, "\"ts_ms\":1700000000123,\"ts_us\":1700000000123456,"
+                              "\"ts_ns\":1700000000123456789}"},
+        {1000000, "\"ts_ms\":1,\"ts_us\":1000,\"ts_ns\":1000000}"},
+        {999999, "\"ts_ms\":0,\"ts_us\":999,\"ts_ns\":999999}"},
+        {0, "\"ts_ms\":0,\"ts_us\":0,\"ts_ns\":0}"},
+        {-1, "\"ts_ms\":-1,\"ts_us\":-1,\"ts_ns\":-1}"},
+    };
+    struct schema_table *t = two_col(true);
+    struct value row[2] = {V_INT(7), V_STR("x")};
+    struct event ev = insert_of(EVENT_MYSQL, t, row);
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        pinned_ns = cases[i].ns;
+        struct one o;
+        one_render(&o, NULL, false, &ev);
+        const char *ts = o.text ? strstr(o.text, "\"op\":\"c\",") : NULL;
+        char want[160];
+        snprintf(want, sizeof want, "\"op\":\"c\",%s}\n", cases[i].want);
+        CHECK_STR(ts, want);
+        one_free(&o);
+    }
+    pinned_ns = 1700000000123000000;
+    schema_table_free(t);
+}
+
 /* Renders ev with r, which has rendered other events before, and with a new render: the texts
  * must agree (the source block a render keeps from the last event must not leak into this
  * one's). Returns r's text (caller frees). */
@@ -1464,6 +1519,7 @@ static const struct unit_case cases[] = {
     {"unsupported transform refused", test_unsupported_transform},
     {"cache follows a changed table", test_cache_follows_table_changes},
     {"source block follows each event", test_source_follows_events},
+    {"envelope ts_ms/ts_us/ts_ns from one clock reading", test_envelope_times},
     {NULL, NULL},
 };
 
