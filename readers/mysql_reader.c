@@ -10,8 +10,10 @@
  *    exact even without a lock; MySQL: SHOW MASTER STATUS) and the GTID set, reads the schemas
  *    from information_schema, and unlocks (snapshot.locking.mode=minimal; extended keeps the
  *    lock to the end, none takes none). Every table is then read in primary-key order with one
- *    unbuffered query; a COMMIT after every snapshot.fetch.size rows records the progress as key
- *    ranges: "rows up to key K were read at position S".
+ *    unbuffered query (whose rows mysql_rows receives and converts in a thread of its own,
+ *    while the pipeline renders the rows before them); a COMMIT after every
+ *    snapshot.fetch.size rows records the progress as key ranges: "rows up to key K were read
+ *    at position S".
  *  - The stream then starts at S1, the position of the first snapshot session. After a crash
  *    mid-snapshot the transaction is gone, so the rest is read in a new session at S2 > S1, and
  *    the ranges say which rows were read at S2. While the stream replays (S1, S2), a change to
@@ -44,6 +46,7 @@
 #include "../src/namefilter.h"
 #include "binlog_decoder.h"
 #include "mysql_conn.h"
+#include "mysql_rows.h"
 #include "reader.h"
 
 #define LOG "mysql"
@@ -100,20 +103,17 @@ struct snapshot {
     char *file; /* S of this session */
     uint64_t pos;
     int64_t ts_us;
+    uint64_t order; /* of the session's position; its rows carry order - 1 */
     /* The table being read. */
     size_t cur;
-    MYSQL_RES *res;
+    struct myrows *rows;
+    bool rows_done; /* its last row is out: free it once the event is done with */
     const struct mysql_table_def *def;
     const struct built *schema;
     bool chunked;
     size_t rows_in_chunk;
     bool any_row; /* of the whole run, for "first" */
     bool table_any;
-    /* One row read ahead (copied), to know the last row of a table. */
-    char **ahead;
-    unsigned long *ahead_len;
-    size_t nahead; /* slots in ahead */
-    bool have_ahead;
     bool pending_commit;
 };
 
@@ -669,14 +669,9 @@ static void snapshot_free(struct snapshot *s)
 {
     if (s == NULL)
         return;
-    if (s->res)
-        mysql_free_result(s->res);
+    myrows_free(s->rows);
     if (s->conn)
         mysql_close(s->conn);
-    for (size_t i = 0; i < s->nahead; i++)
-        free(s->ahead[i]);
-    free(s->ahead);
-    free(s->ahead_len);
     tables_free(s->tables, s->ntables);
     free(s->start_file);
     free(s->start_gtids);
@@ -896,35 +891,6 @@ static void snap_commit_event(struct mysql_reader *r, bool done)
     e->position = r->position;
 }
 
-static void ahead_clear(struct snapshot *s)
-{
-    for (size_t i = 0; i < s->nahead; i++) {
-        free(s->ahead[i]);
-        s->ahead[i] = NULL;
-    }
-}
-
-/* Copies the next row of the table being read into the look-ahead slot: 1, or 0 at its end. */
-static int snap_fetch(struct snapshot *s, struct error *err)
-{
-    MYSQL_ROW row = mysql_fetch_row(s->res);
-    if (row == NULL) {
-        if (mysql_errno(s->conn)) {
-            char what[300];
-            snprintf(what, sizeof what, "reading %s.%s for the snapshot", s->def->db, s->def->name);
-            return myconn_error(s->conn, what, err);
-        }
-        return 0;
-    }
-    unsigned long *len = mysql_fetch_lengths(s->res);
-    ahead_clear(s);
-    for (size_t i = 0; i < s->def->ncols; i++) {
-        s->ahead[i] = row[i] ? mem_strndup(row[i], len[i]) : NULL;
-        s->ahead_len[i] = len[i];
-    }
-    return 1;
-}
-
 static int snap_open_table(struct mysql_reader *r, struct error *err)
 {
     struct snapshot *s = r->snap;
@@ -942,15 +908,9 @@ static int snap_open_table(struct mysql_reader *r, struct error *err)
             s->cur++;
             continue;
         }
-        ahead_clear(s);
         s->def = def;
         s->schema = def_schema(r, def);
         s->chunked = table_chunkable(def);
-        s->ahead = mem_realloc(s->ahead, (def->ncols ? def->ncols : 1) * sizeof *s->ahead);
-        s->ahead_len =
-            mem_realloc(s->ahead_len, (def->ncols ? def->ncols : 1) * sizeof *s->ahead_len);
-        memset(s->ahead, 0, def->ncols * sizeof *s->ahead);
-        s->nahead = def->ncols;
         struct buf sql;
         buf_init(&sql);
         buf_puts(&sql, "SELECT ");
@@ -988,17 +948,16 @@ static int snap_open_table(struct mysql_reader *r, struct error *err)
         }
         int rc = mysql_real_query(s->conn, sql.data, sql.len);
         buf_free(&sql);
-        if (rc != 0 || (s->res = mysql_use_result(s->conn)) == NULL) {
+        MYSQL_RES *res = NULL;
+        if (rc != 0 || (res = mysql_use_result(s->conn)) == NULL) {
             char what[300];
             snprintf(what, sizeof what, "reading %s.%s for the snapshot", t->db, t->name);
             return myconn_error(s->conn, what, err);
         }
+        if (myrows_start(s->conn, res, def, &s->rows, err) < 0)
+            return -1;
         s->rows_in_chunk = 0;
         s->table_any = false;
-        int got = snap_fetch(s, err);
-        if (got < 0)
-            return -1;
-        s->have_ahead = got == 1;
         log_info(LOG, "snapshot of %s.%s%s", t->db, t->name,
                  hi ? " resumes after its last "
                       "chunk"
@@ -1027,21 +986,30 @@ static int filter_from_json(const json_t *j, struct filter **out, struct error *
 static int snapshot_step(struct mysql_reader *r, const struct event **out, struct error *err)
 {
     struct snapshot *s = r->snap;
+    if (s->rows_done) {
+        myrows_free(s->rows);
+        s->rows = NULL;
+        s->rows_done = false;
+    }
     if (s->pending_commit) {
         s->pending_commit = false;
         snap_commit_event(r, false);
         *out = &r->ev;
         return 0;
     }
-    if (!s->open && snap_open(r, err) < 0)
-        return -1;
-    if (binlog_order(s->file, s->pos, 0) == 0)
+    if (!s->open) {
+        if (snap_open(r, err) < 0)
+            return -1;
+        s->order = binlog_order(s->file, s->pos, 0);
+    }
+    if (s->order == 0)
         return error_set(err,
                          "binlog position %s:%" PRIu64 " is beyond what the change order "
                          "can encode (file suffix < 2^20, position < 4 GiB)",
                          s->file, s->pos);
+    struct myrows_row row;
     for (;;) {
-        if (s->res == NULL) {
+        if (s->rows == NULL) {
             int rc = snap_open_table(r, err);
             if (rc < 0)
                 return -1;
@@ -1070,57 +1038,32 @@ static int snapshot_step(struct mysql_reader *r, const struct event **out, struc
                 return 0;
             }
         }
-        if (s->have_ahead)
+        int got = myrows_next(s->rows, &row, err);
+        if (got < 0)
+            return -1;
+        if (got > 0)
             break;
-        /* The table is read to its end. */
-        mysql_free_result(s->res);
-        s->res = NULL;
+        /* The table has no rows. */
+        myrows_free(s->rows);
+        s->rows = NULL;
         snap_progress(s, &s->tables[s->cur], NULL, 0);
         s->cur++;
         snap_commit_event(r, false);
         *out = &r->ev;
         return 0;
     }
-    const struct mysql_table_def *def = s->def;
     const struct built *b = s->schema;
     arena_reset(r->arena);
-    struct value *full = arena_alloc(r->arena, def->ncols * sizeof *full);
-    for (size_t i = 0; i < def->ncols; i++) {
-        if (s->ahead[i] == NULL) {
-            memset(&full[i], 0, sizeof full[i]);
-            full[i].kind = VALUE_NULL;
-        } else if (mysql_text_value(&def->cols[i], s->ahead[i], s->ahead_len[i], r->arena, &full[i],
-                                    err) < 0) {
-            return error_wrap(err, "snapshot of %s.%s: ", def->db, def->name);
-        }
-    }
-    struct buf key;
-    buf_init(&key);
-    if (s->chunked) {
-        buf_putc(&key, '(');
-        for (size_t k = 0; k < def->nkey; k++) {
-            size_t c = def->key[k];
-            if (k)
-                buf_puts(&key, ", ");
-            key_literal(&key, &def->cols[c], def->collation_names[c], s->ahead[c], s->ahead_len[c]);
-        }
-        buf_putc(&key, ')');
-    }
     struct value *vals =
         arena_alloc(r->arena, (b->schema->ncols ? b->schema->ncols : 1) * sizeof *vals);
     for (size_t i = 0; i < b->schema->ncols; i++)
-        vals[i] = full[b->map[i]];
+        vals[i] = row.vals[b->map[i]];
     fix_values(b->schema, vals);
-    int got = snap_fetch(s, err);
-    if (got < 0) {
-        buf_free(&key);
-        return -1;
-    }
-    s->have_ahead = got == 1;
-    bool last_in_table = !s->have_ahead, last_table = true;
-    for (size_t i = s->cur + 1; i < s->ntables; i++)
-        if (!table_complete(&s->tables[i]))
-            last_table = false;
+    bool last_table = true;
+    if (row.last)
+        for (size_t i = s->cur + 1; i < s->ntables; i++)
+            if (!table_complete(&s->tables[i]))
+                last_table = false;
 
     struct event *e = &r->ev;
     memset(e, 0, sizeof *e);
@@ -1133,32 +1076,43 @@ static int snapshot_step(struct mysql_reader *r, const struct event **out, struc
     e->source.thread = -1;
     e->source.file = s->file;
     e->source.pos = s->pos;
-    e->order = binlog_order(s->file, s->pos, 0) - 1;
+    e->order = s->order - 1;
     if (!s->any_row)
         e->source.snapshot = SNAPSHOT_FIRST;
-    else if (last_in_table && last_table)
+    else if (row.last && last_table)
         e->source.snapshot = SNAPSHOT_LAST;
     else if (!s->table_any)
         e->source.snapshot = SNAPSHOT_FIRST_IN_DATA_COLLECTION;
-    else if (last_in_table)
+    else if (row.last)
         e->source.snapshot = SNAPSHOT_LAST_IN_DATA_COLLECTION;
     else
         e->source.snapshot = SNAPSHOT_TRUE;
     s->any_row = true;
     s->table_any = true;
     s->rows_in_chunk++;
-    if (last_in_table) {
-        mysql_free_result(s->res);
-        s->res = NULL;
+    if (row.last) {
+        /* The event's values point into the rows' batches: freed on the next call. */
+        s->rows_done = true;
         snap_progress(s, &s->tables[s->cur], NULL, 0);
         s->cur++;
         s->pending_commit = true;
     } else if (s->chunked && s->rows_in_chunk >= (size_t)r->fetch_size) {
+        const struct mysql_table_def *def = s->def;
+        struct buf key;
+        buf_init(&key);
+        buf_putc(&key, '(');
+        for (size_t k = 0; k < def->nkey; k++) {
+            size_t c = def->key[k];
+            if (k)
+                buf_puts(&key, ", ");
+            key_literal(&key, &def->cols[c], def->collation_names[c], row.text[c], row.len[c]);
+        }
+        buf_putc(&key, ')');
         snap_progress(s, &s->tables[s->cur], key.data, key.len);
+        buf_free(&key);
         s->pending_commit = true;
         s->rows_in_chunk = 0;
     }
-    buf_free(&key);
     *out = e;
     return 0;
 }

@@ -517,6 +517,67 @@ static bool fraction(const char **p, const char *end, int64_t *us)
     return true;
 }
 
+/* An integer as the server writes it: an optional '-' and decimal digits, in range. */
+static bool parse_int(const char *p, const char *end, bool is_unsigned, struct value *out)
+{
+    bool neg = p < end && *p == '-';
+    if (neg)
+        p++;
+    if (p == end)
+        return false;
+    uint64_t v = 0;
+    for (; p < end; p++) {
+        unsigned d = (unsigned)(unsigned char)*p - '0';
+        if (d > 9 || v > (UINT64_MAX - d) / 10)
+            return false;
+        v = v * 10 + d;
+    }
+    if (is_unsigned) {
+        if (neg && v != 0)
+            return false;
+        out->kind = VALUE_UINT;
+        out->v.u = v;
+        return true;
+    }
+    if (v > (uint64_t)INT64_MAX + neg)
+        return false;
+    out->kind = VALUE_INT;
+    out->v.i = neg ? -(int64_t)(v - 1) - 1 : (int64_t)v;
+    return true;
+}
+
+/* Clinger's fast path: a plain decimal "[-]digits[.digits]" whose digits m < 2^53 and with
+ * k <= 22 digits after the point is m / 10^k, one correctly rounded division of two exact
+ * doubles, so exactly what strtod returns. False sends anything else to strtod. */
+static bool fast_double(const char *p, const char *end, double *out)
+{
+    static const double pow10[] = {1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e6,  1e7,
+                                   1e8,  1e9,  1e10, 1e11, 1e12, 1e13, 1e14, 1e15,
+                                   1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22};
+    bool neg = p < end && *p == '-';
+    if (neg)
+        p++;
+    uint64_t m = 0;
+    int ndigits = 0, after = -1;
+    for (; p < end; p++) {
+        if (*p == '.' && after < 0) {
+            after = 0;
+            continue;
+        }
+        unsigned d = (unsigned)(unsigned char)*p - '0';
+        if (d > 9 || ++ndigits > 16)
+            return false;
+        m = m * 10 + d;
+        if (after >= 0)
+            after++;
+    }
+    if (ndigits == 0 || m > (UINT64_C(1) << 53) || after > 22)
+        return false;
+    double v = (double)m / pow10[after > 0 ? after : 0];
+    *out = neg ? -v : v;
+    return true;
+}
+
 static int parse_date(const char **p, const char *end, long *y, long *m, long *d)
 {
     if (!digits(p, end, 4, y) || *p >= end || *(*p)++ != '-' || !digits(p, end, 2, m) ||
@@ -537,41 +598,30 @@ int mysql_text_value(const struct binlog_column *col, const char *text, size_t l
     case BT_INT24:
     case BT_LONG:
     case BT_LONGLONG:
-    case BT_YEAR: {
-        if (len == 0 || len >= sizeof num)
-            return bad_text(col, text, len, err);
-        memcpy(num, text, len);
-        num[len] = '\0';
-        char *e;
-        errno = 0;
-        if (col->type == BT_LONGLONG && col->is_unsigned == 1) {
-            out->kind = VALUE_UINT;
-            out->v.u = strtoull(num, &e, 10);
-        } else {
-            out->kind = VALUE_INT;
-            out->v.i = strtoll(num, &e, 10);
-        }
-        if (*e != '\0' || errno)
+    case BT_YEAR:
+        if (!parse_int(text, end, col->type == BT_LONGLONG && col->is_unsigned == 1, out))
             return bad_text(col, text, len, err);
         return 0;
-    }
     case BT_FLOAT:
     case BT_DOUBLE: {
-        if (len == 0 || len >= sizeof num)
-            return bad_text(col, text, len, err);
-        memcpy(num, text, len);
-        num[len] = '\0';
-        char *e;
-        double v = strtod(num, &e);
-        if (*e != '\0')
-            return bad_text(col, text, len, err);
+        double v;
+        if (!fast_double(text, end, &v)) {
+            if (len == 0 || len >= sizeof num)
+                return bad_text(col, text, len, err);
+            memcpy(num, text, len);
+            num[len] = '\0';
+            char *e;
+            v = strtod(num, &e);
+            if (*e != '\0')
+                return bad_text(col, text, len, err);
+        }
         out->kind = col->type == BT_FLOAT ? VALUE_FLOAT32 : VALUE_FLOAT64;
         out->v.f = col->type == BT_FLOAT ? (double)(float)v : v;
         return 0;
     }
     case BT_NEWDECIMAL:
         out->kind = VALUE_DECIMAL;
-        out->v.s.p = arena_dup(a, text, len);
+        out->v.s.p = text;
         out->v.s.len = len;
         return 0;
     case BT_BIT: {
@@ -647,14 +697,14 @@ int mysql_text_value(const struct binlog_column *col, const char *text, size_t l
     }
     case BT_JSON:
         out->kind = VALUE_JSON;
-        out->v.s.p = arena_dup(a, text, len);
+        out->v.s.p = text;
         out->v.s.len = len;
         return 0;
     case BT_GEOMETRY:
         if (len < 4)
             return bad_text(col, text, len, err);
         out->kind = VALUE_GEOMETRY;
-        out->v.s.p = arena_dup(a, text + 4, len - 4);
+        out->v.s.p = text + 4;
         out->v.s.len = len - 4;
         out->v.s.i = (int64_t)((uint32_t)(uint8_t)text[0] | (uint32_t)(uint8_t)text[1] << 8 |
                                (uint32_t)(uint8_t)text[2] << 16 | (uint32_t)(uint8_t)text[3] << 24);
@@ -670,7 +720,7 @@ int mysql_text_value(const struct binlog_column *col, const char *text, size_t l
     else if (col->collation == BINLOG_COLLATION_BINARY || col->type == BT_VECTOR)
         kind = VALUE_BYTES;
     out->kind = kind;
-    out->v.s.p = arena_dup(a, text, len);
+    out->v.s.p = text;
     out->v.s.len = len;
     return 0;
 }

@@ -82,8 +82,9 @@ DBT_MUSTCHECK int mysql_table_def_complete(const struct mysql_table_def *d,
                                            struct error *err);
 
 /** One value as the text protocol returns it (session time_zone +00:00, character set
- * utf8mb4; FLOAT columns selected as col+0e0) into the form row events give it. Strings are
- * copied into the arena. */
+ * utf8mb4; FLOAT columns selected as col+0e0) into the form row events give it. Strings,
+ * decimals, JSON and geometries point into text (borrowed: it must outlive the value); BIT
+ * values are built in the arena. */
 DBT_MUSTCHECK int mysql_text_value(const struct binlog_column *col, const char *text, size_t len,
                                    struct arena *a, struct value *out, struct error *err);
 

@@ -3,6 +3,8 @@
  * and MariaDB 10.11 print them), completing TABLE_MAPs, the server's text values, and the
  * history of versions with its JSON form.
  */
+#include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -144,8 +146,7 @@ static void test_complete(void)
     mysql_table_def_free(d);
 }
 
-static int text(const struct binlog_column *c, const char *s, struct value *v,
-                struct arena *a)
+static int text(const struct binlog_column *c, const char *s, struct value *v, struct arena *a)
 {
     struct error err;
     return mysql_text_value(c, s, strlen(s), a, v, &err);
@@ -163,6 +164,43 @@ static void test_text_values(void)
     CHECK(text(&c, "-9223372036854775808", &v, a) == 0 && v.kind == VALUE_INT &&
           v.v.i == INT64_MIN);
     CHECK(text(&c, "12x", &v, a) == -1);
+    CHECK(text(&c, "9223372036854775808", &v, a) == -1);
+    CHECK(text(&c, "-", &v, a) == -1);
+    CHECK(text(&c, "", &v, a) == -1);
+    c.is_unsigned = 1;
+    CHECK(text(&c, "18446744073709551616", &v, a) == -1);
+    c = (struct binlog_column){.type = BT_LONG, .is_unsigned = 1};
+    CHECK(text(&c, "4294967295", &v, a) == 0 && v.kind == VALUE_INT && v.v.i == 4294967295);
+    c.type = BT_DOUBLE;
+    CHECK(text(&c, "-0", &v, a) == 0 && v.kind == VALUE_FLOAT64 && v.v.f == 0 && signbit(v.v.f));
+    CHECK(text(&c, "1e300", &v, a) == 0 && v.v.f == 1e300);
+    CHECK(text(&c, "1.2.3", &v, a) == -1);
+    /* Every decimal the server may send reads as strtod reads it, fast path or not. */
+    uint64_t seed = 88172645463325252u;
+    bool same = true;
+    for (int n = 0; n < 200000 && same; n++) {
+        char s[64];
+        size_t k = 0;
+        seed ^= seed << 13, seed ^= seed >> 7, seed ^= seed << 17;
+        if (seed & 1)
+            s[k++] = '-';
+        int before = (int)((seed >> 8) % 18), after = (int)((seed >> 16) % 25);
+        for (int i = 0; i <= before; i++)
+            s[k++] = (char)('0' + (seed >> (i % 40 + 20)) % 10);
+        if (after) {
+            s[k++] = '.';
+            for (int i = 0; i < after; i++) {
+                seed ^= seed << 13, seed ^= seed >> 7, seed ^= seed << 17;
+                s[k++] = (char)('0' + seed % 10);
+            }
+        }
+        s[k] = '\0';
+        double want = strtod(s, NULL);
+        same = text(&c, s, &v, a) == 0 && memcmp(&v.v.f, &want, sizeof want) == 0;
+        if (!same)
+            printf("# %s read as %.17g, strtod %.17g\n", s, v.v.f, want);
+    }
+    CHECK(same);
     c.type = BT_FLOAT;
     /* FLOAT is selected as col+0e0: the double reads back to the float. */
     CHECK(text(&c, "1.100000023841858", &v, a) == 0 && v.kind == VALUE_FLOAT32 &&
