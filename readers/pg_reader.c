@@ -4,7 +4,9 @@
  * protocol version 1, and a normal connection for the snapshot and the catalog (types, keys,
  * NOT NULL). Both run with DateStyle=ISO, IntervalStyle=iso_8601, TimeZone=UTC,
  * bytea_output=hex, lc_monetary=C and extra_float_digits=3 so that pg_types.c sees one text
- * form for every value, whether it came from the walsender or from COPY.
+ * form for every value, whether it came from the walsender or from COPY. While a table's rows
+ * are read, the normal connection is lent to a thread of its own (the fetcher, see
+ * fetch_start) that decodes them beside the pipeline.
  *
  * Snapshot and stream meet without gaps or duplicates:
  *  - Fresh start: CREATE_REPLICATION_SLOT ... (SNAPSHOT 'export') gives the consistent point C1
@@ -41,6 +43,8 @@
 #include <inttypes.h>
 #include <libpq-fe.h>
 #include <poll.h>
+#include <pthread.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -93,6 +97,9 @@ struct pg_rel {
     bool partitioned;
 };
 
+struct pg_fetch;
+struct snap_batch;
+
 enum pg_phase { PHASE_SNAPSHOT, PHASE_STREAM, PHASE_DONE };
 
 struct pg_reader {
@@ -135,13 +142,12 @@ struct pg_reader {
     json_t *ranges;      /* object "schema.table" -> [{"upto": [...]|null, "lsn": "X/Y"}] */
     uint32_t *snap_relids;
     size_t nsnap, snap_i;
-    size_t first_table_i; /* index of the first table of the whole snapshot in snap_relids */
-    bool table_started;   /* a chunk of snap_i was queried */
-    bool copy_active, table_exhausted, first_row_pending;
-    int64_t chunk_rows;
-    char *held; /* fetched, not yet emitted row (libpq buffer) */
-    int held_len;
-    json_t *fetched_key; /* key of the last fetched row (chunk queries continue after it) */
+    size_t first_table_i;     /* index of the first table of the whole snapshot in snap_relids */
+    bool table_started;       /* the fetcher was started on snap_i */
+    struct pg_fetch *fetch;   /* reads the table's rows (owned; NULL until the first table) */
+    struct snap_batch *batch; /* its rows being handed out (the fetcher's), or NULL */
+    size_t batch_pos;
+    json_t *fetched_key; /* where a resumed table continues (key of its last row read) */
     json_t *emitted_key; /* key of the last emitted row of the current table */
     bool resume_first_row_is_first;
     /* ---- stream ---- */
@@ -190,7 +196,7 @@ static bool column_captured(const struct pg_reader *r, const char *nsp, const ch
 /* libpq's messages end with a newline; one line for ours. */
 static const char *pq_msg(const PGconn *c)
 {
-    static char line[400];
+    static _Thread_local char line[400]; /* the fetcher reports errors too */
     snprintf(line, sizeof line, "%s", c ? PQerrorMessage(c) : "no connection");
     size_t n = strlen(line);
     while (n && (line[n - 1] == '\n' || line[n - 1] == ' '))
@@ -720,9 +726,9 @@ static struct value *values_new(struct pg_reader *r, size_t n)
 }
 
 static int decode_into(const struct schema_column *col, const char *data, size_t len,
-                       struct pg_reader *r, struct value *out, struct error *err)
+                       struct arena *a, struct value *out, struct error *err)
 {
-    if (pgtype_decode(col->kind, col->elem_kind, data, len, r->arena, out, err) < 0)
+    if (pgtype_decode(col->kind, col->elem_kind, data, len, a, out, err) < 0)
         return error_wrap(err, "column %s: ", col->name);
     return 0;
 }
@@ -1072,12 +1078,12 @@ static json_t *row_key(const struct pg_rel *rel, const struct pgtype_field *f)
     return k;
 }
 
-static void key_sql(struct pg_reader *r, const struct pg_rel *rel, const json_t *key, struct buf *b)
+static void key_sql(PGconn *conn, const struct pg_rel *rel, const json_t *key, struct buf *b)
 {
     buf_putc(b, '(');
     for (size_t i = 0; i < rel->nkey; i++) {
         const json_t *v = json_array_get(key, i);
-        char *lit = quote_literal(r->sql, json_string_value(v) ? json_string_value(v) : "",
+        char *lit = quote_literal(conn, json_string_value(v) ? json_string_value(v) : "",
                                   json_string_length(v));
         buf_printf(b, "%s%s::%s", i ? ", " : "", lit, rel->key_types[i]);
         free(lit);
@@ -1085,18 +1091,21 @@ static void key_sql(struct pg_reader *r, const struct pg_rel *rel, const json_t 
     buf_putc(b, ')');
 }
 
-static int chunk_start(struct pg_reader *r, struct pg_rel *rel, struct error *err)
+/* Sends the query of the chunk after `after` (NULL: from the start); its rows follow as COPY
+ * data. */
+static int chunk_start(PGconn *conn, const struct pg_rel *rel, const json_t *after,
+                       int64_t fetch_size, struct error *err)
 {
     const struct schema_table *t = rel->table;
     struct buf sql;
     buf_init(&sql);
     buf_puts(&sql, "COPY (SELECT ");
     for (size_t i = 0; i < t->ncols; i++) {
-        char *q = quote_ident(r->sql, t->cols[i].name);
+        char *q = quote_ident(conn, t->cols[i].name);
         buf_printf(&sql, "%s%s", i ? ", " : "", q);
         free(q);
     }
-    char *s = quote_ident(r->sql, t->schema), *n = quote_ident(r->sql, t->name);
+    char *s = quote_ident(conn, t->schema), *n = quote_ident(conn, t->name);
     buf_printf(&sql, " FROM %s%s.%s", rel->partitioned ? "" : "ONLY ", s, n);
     free(s);
     free(n);
@@ -1105,80 +1114,229 @@ static int chunk_start(struct pg_reader *r, struct pg_rel *rel, struct error *er
         buf_init(&cols);
         buf_putc(&cols, '(');
         for (size_t i = 0; i < rel->nkey; i++) {
-            char *q = quote_ident(r->sql, rel->key_names[i]);
+            char *q = quote_ident(conn, rel->key_names[i]);
             buf_printf(&cols, "%s%s", i ? ", " : "", q);
             free(q);
         }
         buf_putc(&cols, ')');
-        if (r->fetched_key && json_array_size(r->fetched_key) == rel->nkey) {
+        if (after && json_array_size(after) == rel->nkey) {
             buf_printf(&sql, " WHERE %s > ", cols.data);
-            key_sql(r, rel, r->fetched_key, &sql);
+            key_sql(conn, rel, after, &sql);
         }
-        buf_printf(&sql, " ORDER BY %s LIMIT %" PRId64, cols.data, r->fetch_size);
+        buf_printf(&sql, " ORDER BY %s LIMIT %" PRId64, cols.data, fetch_size);
         buf_free(&cols);
     }
     buf_puts(&sql, ") TO STDOUT");
-    PGresult *res = PQexec(r->sql, sql.data);
+    PGresult *res = PQexec(conn, sql.data);
     buf_free(&sql);
     if (PQresultStatus(res) != PGRES_COPY_OUT) {
         PQclear(res);
-        return sql_error(r->sql, "reading a snapshot chunk", err);
+        return sql_error(conn, "reading a snapshot chunk", err);
     }
     PQclear(res);
-    r->copy_active = true;
-    r->chunk_rows = 0;
     return 0;
 }
 
 /* One row of the current COPY: 1 with *line set, 0 at the end of the COPY. */
-static int chunk_fetch(struct pg_reader *r, char **line, int *len, struct error *err)
+static int chunk_fetch(PGconn *conn, char **line, int *len, struct error *err)
 {
-    int n = PQgetCopyData(r->sql, line, 0);
+    int n = PQgetCopyData(conn, line, 0);
     if (n > 0) {
         *len = n;
         return 1;
     }
     if (n == -2)
-        return sql_error(r->sql, "reading a snapshot chunk", err);
+        return sql_error(conn, "reading a snapshot chunk", err);
     PGresult *res;
     int rc = 0;
-    while ((res = PQgetResult(r->sql)) != NULL) {
+    while ((res = PQgetResult(conn)) != NULL) {
         if (PQresultStatus(res) != PGRES_COMMAND_OK && rc == 0)
-            rc = sql_error(r->sql, "reading a snapshot chunk", err);
+            rc = sql_error(conn, "reading a snapshot chunk", err);
         PQclear(res);
     }
-    r->copy_active = false;
     return rc;
 }
 
-/* Emits the held row as a READ event; `last_in_table` picks the snapshot marker. */
-static int emit_held(struct pg_reader *r, struct pg_rel *rel, bool last_in_table, struct error *err)
+/*
+ * The rows of a table are fetched, split and decoded by a thread of their own (the fetcher)
+ * while the pipeline thread renders and writes the rows before them: the server, libpq and
+ * the decoding work beside the rendering, and each chunk's query goes out as soon as the chunk
+ * before it ends, not when the pipeline has caught up with it. The fetcher owns the SQL
+ * connection from fetch_start until the table's last batch (or fetch_stop). It hands READ
+ * events in batches through a bounded queue, with the snapshot markers and in the order that
+ * reading one row at a time gives: a row is emitted only when the next one (or the table's
+ * end) is known, so the last row of a chunk follows the chunk's COMMIT. A batch ends where a
+ * chunk ended, with the key of the last row emitted before that point, so that the pipeline
+ * thread builds exactly the COMMITs (positions) of one-row-at-a-time reading.
+ */
+enum batch_end {
+    BATCH_MORE,  /* more rows of the same chunk follow */
+    BATCH_CHUNK, /* a chunk ended: a COMMIT follows the rows */
+    BATCH_TABLE, /* the table ended: its last COMMIT follows the rows */
+    BATCH_ERROR  /* the fetcher stopped on `err` */
+};
+
+#define BATCH_ROWS    256
+#define BATCH_BUFFERS 8 /* how far the fetcher runs ahead: at most this many batches exist */
+
+struct snap_batch {
+    struct snap_batch *next;
+    struct arena *arena; /* the events' values and field lists */
+    struct event ev[BATCH_ROWS];
+    size_t n;
+    char *lines[BATCH_ROWS]; /* libpq row buffers the values point into */
+    size_t nlines;
+    enum batch_end end;
+    json_t *key; /* BATCH_CHUNK: key of the last row emitted before it (NULL: none yet) */
+    struct error err;
+};
+
+/* What the fetcher reads: set by fetch_start, read-only while the thread runs. */
+struct fetch_job {
+    PGconn *conn;
+    struct pg_rel rel; /* a copy: rel_load may move the reader's array, not what it points to */
+    int64_t fetch_size;
+    bool first_table, last_table;
+    int64_t snap_txid;
+    uint64_t snap_lsn, snap_order;
+};
+
+struct pg_fetch {
+    struct fetch_job job;
+    /* the thread's own while it runs */
+    json_t *fetched_key; /* chunk queries continue after it */
+    json_t *emitted_key; /* key of the last row emitted */
+    bool first_row_pending;
+    char *held; /* fetched, not yet emitted row (libpq buffer) */
+    int held_len;
+    struct pgtype_field *last_fields; /* of cur's last row */
+    struct snap_batch *cur;           /* being filled */
+    struct arena *scratch;
+    /* shared, under mu */
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    struct snap_batch *full, *full_tail; /* filled, for the pipeline thread, oldest first */
+    struct snap_batch *spare;            /* given back by the pipeline thread */
+    size_t nbatches;                     /* allocated */
+    bool stop;
+    /* the pipeline thread's */
+    pthread_t thread;
+    bool running;
+};
+
+static struct pg_fetch *fetch_new(void)
 {
-    const struct schema_table *t = rel->table;
-    size_t len = (size_t)r->held_len;
-    if (len && r->held[len - 1] == '\n')
+    struct pg_fetch *f = mem_calloc(1, sizeof *f);
+    pthread_mutex_init(&f->mu, NULL);
+    pthread_cond_init(&f->cv, NULL);
+    f->scratch = arena_new();
+    return f;
+}
+
+/* Makes a batch empty again (in the fetcher, which allocated what it held). */
+static void batch_clear(struct snap_batch *b)
+{
+    for (size_t i = 0; i < b->nlines; i++)
+        PQfreemem(b->lines[i]);
+    b->nlines = 0;
+    b->n = 0;
+    arena_reset(b->arena);
+    json_decref(b->key);
+    b->key = NULL;
+    b->end = BATCH_MORE;
+}
+
+static void batch_free(struct snap_batch *b)
+{
+    batch_clear(b);
+    arena_free(b->arena);
+    free(b);
+}
+
+/* An empty batch to fill; NULL when asked to stop. Waits while the pipeline is BATCH_BUFFERS
+ * batches behind. */
+static struct snap_batch *fetch_batch(struct pg_fetch *f)
+{
+    pthread_mutex_lock(&f->mu);
+    while (!f->stop && f->spare == NULL && f->nbatches >= BATCH_BUFFERS)
+        pthread_cond_wait(&f->cv, &f->mu);
+    struct snap_batch *b = NULL;
+    if (!f->stop && f->spare) {
+        b = f->spare;
+        f->spare = b->next;
+    } else if (!f->stop) {
+        f->nbatches++;
+    }
+    bool fresh = !f->stop && b == NULL;
+    pthread_mutex_unlock(&f->mu);
+    if (fresh) {
+        b = mem_calloc(1, sizeof *b);
+        b->arena = arena_new();
+    } else if (b) {
+        batch_clear(b);
+    }
+    return b;
+}
+
+/* Hands the batch being filled to the pipeline thread. */
+static void fetch_push(struct pg_fetch *f, enum batch_end end)
+{
+    struct snap_batch *b = f->cur;
+    f->cur = NULL;
+    b->end = end;
+    b->next = NULL;
+    pthread_mutex_lock(&f->mu);
+    if (f->full_tail)
+        f->full_tail->next = b;
+    else
+        f->full = b;
+    f->full_tail = b;
+    pthread_cond_broadcast(&f->cv);
+    pthread_mutex_unlock(&f->mu);
+}
+
+/* Decodes the held row into the batch being filled as a READ event: 0, 1 when asked to stop. */
+static int fetch_emit(struct pg_fetch *f, bool last_in_table, struct error *err)
+{
+    const struct fetch_job *job = &f->job;
+    const struct schema_table *t = job->rel.table;
+    if (f->cur->n == BATCH_ROWS) {
+        fetch_push(f, BATCH_MORE);
+        if ((f->cur = fetch_batch(f)) == NULL)
+            return 1;
+    }
+    struct snap_batch *b = f->cur;
+    size_t len = (size_t)f->held_len;
+    if (len && f->held[len - 1] == '\n')
         len--;
-    struct pgtype_field *f = arena_alloc(r->arena, (t->ncols + 1) * sizeof *f);
-    if (pgtype_copy_fields(r->held, len, r->arena, f, t->ncols, err) < 0)
+    struct pgtype_field *fl = arena_alloc(b->arena, (t->ncols + 1) * sizeof *fl);
+    if (pgtype_copy_fields(f->held, len, b->arena, fl, t->ncols, err) < 0)
         return error_wrap(err, "table %s.%s: ", t->schema, t->name);
-    struct value *after = values_new(r, t->ncols);
-    for (size_t i = 0; i < t->ncols; i++)
-        if (f[i].data && decode_into(&t->cols[i], f[i].data, f[i].len, r, &after[i], err) < 0)
+    struct value *after = arena_alloc(b->arena, (t->ncols ? t->ncols : 1) * sizeof *after);
+    for (size_t i = 0; i < t->ncols; i++) {
+        after[i].kind = VALUE_NULL;
+        if (fl[i].data &&
+            decode_into(&t->cols[i], fl[i].data, fl[i].len, b->arena, &after[i], err) < 0)
             return error_wrap(err, "table %s.%s: ", t->schema, t->name);
-    struct event *ev = ev_push(r);
+    }
+    b->lines[b->nlines++] = f->held;
+    f->held = NULL;
+    f->last_fields = fl;
+    struct event *ev = &b->ev[b->n++];
+    memset(ev, 0, sizeof *ev);
     ev->op = EVENT_READ;
     ev->table = t;
     ev->after = after;
+    ev->source.connector = EVENT_POSTGRESQL;
+    ev->source.thread = -1;
     ev->source.ts_us = clock_wall_us();
-    ev->source.txid = r->snap_txid;
-    ev->source.lsn = r->snap_lsn;
-    ev->order = r->snap_order;
-    bool first_in_table = r->first_row_pending;
-    bool first_table = r->snap_i == r->first_table_i && r->resume_first_row_is_first;
-    bool last_table = r->snap_i + 1 == r->nsnap;
-    if (last_in_table && last_table)
+    ev->source.txid = job->snap_txid;
+    ev->source.lsn = job->snap_lsn;
+    ev->order = job->snap_order;
+    bool first_in_table = f->first_row_pending;
+    if (last_in_table && job->last_table)
         ev->source.snapshot = SNAPSHOT_LAST;
-    else if (first_in_table && first_table)
+    else if (first_in_table && job->first_table)
         ev->source.snapshot = SNAPSHOT_FIRST;
     else if (last_in_table)
         ev->source.snapshot = SNAPSHOT_LAST_IN_DATA_COLLECTION;
@@ -1186,13 +1344,218 @@ static int emit_held(struct pg_reader *r, struct pg_rel *rel, bool last_in_table
         ev->source.snapshot = SNAPSHOT_FIRST_IN_DATA_COLLECTION;
     else
         ev->source.snapshot = SNAPSHOT_TRUE;
-    r->first_row_pending = false;
-    if (rel->nkey) {
-        json_decref(r->emitted_key);
-        r->emitted_key = row_key(rel, f);
+    f->first_row_pending = false;
+    return 0;
+}
+
+/* Reads the job's table to its end in chunks: 0 when its last batch is handed over, 1 when
+ * asked to stop, -1 on an error. */
+static int fetch_table(struct pg_fetch *f, struct error *err)
+{
+    const struct fetch_job *job = &f->job;
+    const struct pg_rel *rel = &job->rel;
+    if ((f->cur = fetch_batch(f)) == NULL)
+        return 1;
+    for (;;) {
+        if (chunk_start(job->conn, rel, f->fetched_key, job->fetch_size, err) < 0)
+            return -1;
+        int64_t rows = 0;
+        for (;;) {
+            char *line = NULL;
+            int len = 0;
+            int got = chunk_fetch(job->conn, &line, &len, err);
+            if (got < 0)
+                return -1;
+            if (got == 0)
+                break;
+            rows++;
+            int rc = f->held ? fetch_emit(f, false, err) : 0;
+            if (rc != 0) {
+                PQfreemem(line);
+                return rc;
+            }
+            f->held = line;
+            f->held_len = len;
+        }
+        if (rel->nkey == 0 || rows < job->fetch_size)
+            break;
+        /* A full chunk: the next one starts after the held row, the last fetched. */
+        size_t len = (size_t)f->held_len;
+        if (len && f->held[len - 1] == '\n')
+            len--;
+        arena_reset(f->scratch);
+        struct pgtype_field *fl = arena_alloc(f->scratch, (rel->table->ncols + 1) * sizeof *fl);
+        if (pgtype_copy_fields(f->held, len, f->scratch, fl, rel->table->ncols, err) < 0)
+            return error_wrap(err, "table %s.%s: ", rel->table->schema, rel->table->name);
+        json_decref(f->fetched_key);
+        f->fetched_key = row_key(rel, fl);
+        /* A batch is handed over before a row goes into a full one, never after, so a row
+         * emitted since the last chunk's end is in the batch being filled, last. */
+        if (f->cur->n) {
+            json_decref(f->emitted_key);
+            f->emitted_key = row_key(rel, f->last_fields);
+        }
+        /* A copy: the pipeline thread keeps it in its positions while this one moves on. */
+        f->cur->key = f->emitted_key ? json_deep_copy(f->emitted_key) : NULL;
+        fetch_push(f, BATCH_CHUNK);
+        if ((f->cur = fetch_batch(f)) == NULL)
+            return 1;
     }
-    defer_free(r, r->held);
-    r->held = NULL;
+    int rc = f->held ? fetch_emit(f, true, err) : 0;
+    if (rc == 0)
+        fetch_push(f, BATCH_TABLE);
+    return rc;
+}
+
+static void *fetch_main(void *arg)
+{
+    struct pg_fetch *f = arg;
+    struct error err;
+    error_clear(&err);
+    /* Every error leaves the batch being filled: it carries the error after the rows it holds. */
+    if (fetch_table(f, &err) < 0) {
+        f->cur->err = err;
+        fetch_push(f, BATCH_ERROR);
+    }
+    if (f->held) {
+        PQfreemem(f->held);
+        f->held = NULL;
+    }
+    return NULL;
+}
+
+/* Starts the fetcher on a table; fetched_key and emitted_key (borrowed, may be NULL) are where
+ * a resumed table continues. The SQL connection is the fetcher's until fetch_stop. */
+static int fetch_start(struct pg_reader *r, const struct pg_rel *rel, struct error *err)
+{
+    if (r->fetch == NULL)
+        r->fetch = fetch_new();
+    struct pg_fetch *f = r->fetch;
+    f->job = (struct fetch_job){.conn = r->sql,
+                                .rel = *rel,
+                                .fetch_size = r->fetch_size,
+                                .first_table =
+                                    r->snap_i == r->first_table_i && r->resume_first_row_is_first,
+                                .last_table = r->snap_i + 1 == r->nsnap,
+                                .snap_txid = r->snap_txid,
+                                .snap_lsn = r->snap_lsn,
+                                .snap_order = r->snap_order};
+    f->fetched_key = r->fetched_key ? json_deep_copy(r->fetched_key) : NULL;
+    f->emitted_key = r->emitted_key ? json_deep_copy(r->emitted_key) : NULL;
+    f->first_row_pending = r->fetched_key == NULL;
+    f->stop = false;
+    /* Signals stay with the pipeline thread, which acts on them. */
+    sigset_t all, old;
+    sigfillset(&all);
+    pthread_sigmask(SIG_BLOCK, &all, &old);
+    int rc = pthread_create(&f->thread, NULL, fetch_main, f);
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    if (rc != 0)
+        return error_set(err, "cannot start the snapshot fetch thread: %s", strerror(rc));
+    f->running = true;
+    return 0;
+}
+
+/* Waits for the fetcher's end (asking it to stop first when `cancel`); the SQL connection is
+ * the pipeline thread's again. */
+static void fetch_stop(struct pg_fetch *f, bool cancel)
+{
+    if (f == NULL || !f->running)
+        return;
+    if (cancel) {
+        pthread_mutex_lock(&f->mu);
+        f->stop = true;
+        pthread_cond_broadcast(&f->cv);
+        pthread_mutex_unlock(&f->mu);
+    }
+    pthread_join(f->thread, NULL);
+    f->running = false;
+    json_decref(f->fetched_key);
+    json_decref(f->emitted_key);
+    f->fetched_key = f->emitted_key = NULL;
+}
+
+/* The oldest filled batch; waits for the fetcher to fill one. */
+static struct snap_batch *fetch_next(struct pg_fetch *f)
+{
+    pthread_mutex_lock(&f->mu);
+    while (f->full == NULL)
+        pthread_cond_wait(&f->cv, &f->mu);
+    struct snap_batch *b = f->full;
+    f->full = b->next;
+    if (f->full == NULL)
+        f->full_tail = NULL;
+    pthread_mutex_unlock(&f->mu);
+    return b;
+}
+
+/* Gives a batch whose events the pipeline is done with back to the fetcher. */
+static void fetch_recycle(struct pg_fetch *f, struct snap_batch *b)
+{
+    pthread_mutex_lock(&f->mu);
+    b->next = f->spare;
+    f->spare = b;
+    pthread_cond_broadcast(&f->cv);
+    pthread_mutex_unlock(&f->mu);
+}
+
+static void fetch_free(struct pg_fetch *f)
+{
+    if (f == NULL)
+        return;
+    fetch_stop(f, true);
+    for (struct snap_batch *b = f->full, *next; b; b = next) {
+        next = b->next;
+        batch_free(b);
+    }
+    for (struct snap_batch *b = f->spare, *next; b; b = next) {
+        next = b->next;
+        batch_free(b);
+    }
+    arena_free(f->scratch);
+    pthread_cond_destroy(&f->cv);
+    pthread_mutex_destroy(&f->mu);
+    free(f);
+}
+
+/* Handles the end of the batch whose rows were all handed out, and gives it back. */
+static int batch_done(struct pg_reader *r, struct error *err)
+{
+    struct snap_batch *b = r->batch;
+    r->batch = NULL;
+    enum batch_end end = b->end;
+    json_t *key = b->key;
+    b->key = NULL;
+    if (end == BATCH_ERROR)
+        *err = b->err;
+    fetch_recycle(r->fetch, b);
+    if (end == BATCH_MORE)
+        return 0;
+    if (end == BATCH_ERROR) {
+        fetch_stop(r->fetch, false);
+        return -1;
+    }
+    const struct pg_rel *rel = &r->fetch->job.rel;
+    char *fq = fq_name(rel->table);
+    struct event *ev = ev_push(r);
+    ev->op = EVENT_COMMIT;
+    if (end == BATCH_CHUNK) {
+        json_decref(r->emitted_key);
+        r->emitted_key = key;
+        ev->position = hold(r, snapshot_position(r, fq));
+        free(fq);
+        return 0;
+    }
+    fetch_stop(r->fetch, false);
+    json_array_append_new(r->tables_done, json_string(fq));
+    range_add(r, fq, NULL, r->snap_lsn);
+    r->snap_i++;
+    r->table_started = false;
+    json_decref(r->fetched_key);
+    json_decref(r->emitted_key);
+    r->fetched_key = r->emitted_key = NULL;
+    ev->position = hold(r, snapshot_position(r, NULL));
+    free(fq);
     return 0;
 }
 
@@ -1247,14 +1610,19 @@ static int snapshot_estimate(struct pg_reader *r, uint32_t relid, const struct s
     return 0;
 }
 
-/* Produces the next snapshot events into the queue (at least one, or the end). */
+/* Produces the next snapshot events: COMMITs into the queue, or a batch of rows. */
 static int snapshot_step(struct pg_reader *r, struct error *err)
 {
     while (r->qn == 0) {
+        if (r->batch) {
+            if (batch_done(r, err) < 0)
+                return -1;
+            continue;
+        }
         if (r->snap_i >= r->nsnap)
             return snapshot_finish(r, err);
-        struct pg_rel *rel = rel_find(r, r->snap_relids[r->snap_i]);
         if (!r->table_started) {
+            struct pg_rel *rel;
             if (rel_load(r, r->snap_relids[r->snap_i], &rel, err) < 0)
                 return -1;
             char *fq = fq_name(rel->table ? rel->table : &(struct schema_table){0});
@@ -1264,71 +1632,16 @@ static int snapshot_step(struct pg_reader *r, struct error *err)
                 continue;
             }
             free(fq);
-            r->table_started = true;
-            r->table_exhausted = false;
-            if (!r->fetched_key)
-                r->first_row_pending = true;
             log_info("pg", "snapshot of %s.%s", rel->table->schema, rel->table->name);
-            if (snapshot_estimate(r, r->snap_relids[r->snap_i], rel->table, err) < 0)
+            if (snapshot_estimate(r, r->snap_relids[r->snap_i], rel->table, err) < 0 ||
+                fetch_start(r, rel, err) < 0)
                 return -1;
+            r->table_started = true;
         }
-        if (!r->copy_active && !r->table_exhausted && chunk_start(r, rel, err) < 0)
-            return -1;
-        if (r->copy_active) {
-            char *line = NULL;
-            int len = 0;
-            int got = chunk_fetch(r, &line, &len, err);
-            if (got < 0)
-                return -1;
-            if (got == 1) {
-                r->chunk_rows++;
-                if (r->held && emit_held(r, rel, false, err) < 0) {
-                    PQfreemem(line);
-                    return -1;
-                }
-                r->held = line;
-                r->held_len = len;
-                if (rel->nkey) {
-                    size_t l = (size_t)len;
-                    if (l && line[l - 1] == '\n')
-                        l--;
-                    struct pgtype_field *f =
-                        arena_alloc(r->arena, (rel->table->ncols + 1) * sizeof *f);
-                    if (pgtype_copy_fields(line, l, r->arena, f, rel->table->ncols, err) < 0)
-                        return -1;
-                    json_decref(r->fetched_key);
-                    r->fetched_key = row_key(rel, f);
-                }
-                continue;
-            }
-            /* the chunk ended */
-            if (rel->nkey == 0 || r->chunk_rows < r->fetch_size)
-                r->table_exhausted = true;
-            if (!r->table_exhausted) {
-                char *fq = fq_name(rel->table);
-                struct event *ev = ev_push(r);
-                ev->op = EVENT_COMMIT;
-                ev->position = hold(r, snapshot_position(r, fq));
-                free(fq);
-                return 0;
-            }
-        }
-        if (r->held)
-            return emit_held(r, rel, true, err);
-        /* the table is done */
-        char *fq = fq_name(rel->table);
-        json_array_append_new(r->tables_done, json_string(fq));
-        range_add(r, fq, NULL, r->snap_lsn);
-        r->snap_i++;
-        r->table_started = false;
-        json_decref(r->fetched_key);
-        json_decref(r->emitted_key);
-        r->fetched_key = r->emitted_key = NULL;
-        struct event *ev = ev_push(r);
-        ev->op = EVENT_COMMIT;
-        ev->position = hold(r, snapshot_position(r, NULL));
-        free(fq);
-        return 0;
+        r->batch = fetch_next(r->fetch);
+        r->batch_pos = 0;
+        if (r->batch->n)
+            return 0;
     }
     return 0;
 }
@@ -1492,7 +1805,7 @@ static int tuple_values(struct pg_reader *r, const struct pg_rel *rel,
         else if (d->kind == 'u')
             v[dst].kind = VALUE_UNCHANGED;
         else if (d->kind == 't') {
-            if (decode_into(&t->cols[dst], d->data, d->len, r, &v[dst], err) < 0)
+            if (decode_into(&t->cols[dst], d->data, d->len, r->arena, &v[dst], err) < 0)
                 return error_wrap(err, "table %s.%s: ", t->schema, t->name);
         } else
             return error_set(err, "table %s.%s: binary tuple data is not expected", t->schema,
@@ -1548,9 +1861,9 @@ static int in_snapshot(struct pg_reader *r, const struct pg_rel *rel, json_t *ke
             struct buf sql;
             buf_init(&sql);
             buf_puts(&sql, "SELECT ");
-            key_sql(r, rel, key, &sql);
+            key_sql(r->sql, rel, key, &sql);
             buf_puts(&sql, " <= ");
-            key_sql(r, rel, upto, &sql);
+            key_sql(r->sql, rel, upto, &sql);
             PGresult *res = run(r->sql, sql.data, PGRES_TUPLES_OK, "comparing keys", err);
             buf_free(&sql);
             if (res == NULL)
@@ -1842,6 +2155,10 @@ static int pg_next(struct reader *rd, const struct event **ev, int timeout_ms, s
         *ev = &r->q[r->qpos++];
         return 0;
     }
+    if (r->batch && r->batch_pos < r->batch->n) {
+        *ev = &r->batch->ev[r->batch_pos++];
+        return 0;
+    }
     ev_release(r);
     int rc = 0;
     if (r->phase == PHASE_SNAPSHOT)
@@ -1854,6 +2171,8 @@ static int pg_next(struct reader *rd, const struct event **ev, int timeout_ms, s
         return -1;
     if (r->qpos < r->qn)
         *ev = &r->q[r->qpos++];
+    else if (r->batch && r->batch_pos < r->batch->n)
+        *ev = &r->batch->ev[r->batch_pos++];
     return 0;
 }
 
@@ -2095,8 +2414,9 @@ static void pg_free(struct reader *rd)
         return;
     ev_release(r);
     json_decref(r->pos_hold);
-    if (r->held)
-        PQfreemem(r->held);
+    if (r->batch)
+        fetch_recycle(r->fetch, r->batch);
+    fetch_free(r->fetch);
     if (r->repl) {
         if (r->streaming && r->feedback_lsn) {
             struct error err;
