@@ -3,6 +3,7 @@
 
 #include <ctype.h>
 #include <errno.h>
+#include <float.h>
 #include <math.h>
 #include <stdbool.h>
 #include <stdlib.h>
@@ -417,9 +418,35 @@ static bool cstr(const char *text, size_t len, char *buf, size_t cap)
     return true;
 }
 
+/* "[-]digits" with at most 18 digits, which int64 always holds; false sends anything else
+ * (longer, other signs, spaces) to strtoll. */
+static bool fast_int(const char *p, const char *end, int64_t *out)
+{
+    bool neg = p < end && *p == '-';
+    if (neg)
+        p++;
+    if (p >= end || end - p > 18)
+        return false;
+    int64_t v = 0;
+    for (; p < end; p++) {
+        unsigned d = (unsigned)(unsigned char)*p - '0';
+        if (d > 9)
+            return false;
+        v = v * 10 + d;
+    }
+    *out = neg ? -v : v;
+    return true;
+}
+
 static int decode_int(const char *text, size_t len, struct value *out, struct error *err)
 {
     char buf[32], *e;
+    int64_t i;
+    if (fast_int(text, text + len, &i)) {
+        out->kind = VALUE_INT;
+        out->v.i = i;
+        return 0;
+    }
     if (!cstr(text, len, buf, sizeof buf) || len == 0)
         return bad(err, "integer", text, len);
     errno = 0;
@@ -431,11 +458,82 @@ static int decode_int(const char *text, size_t len, struct value *out, struct er
     return 0;
 }
 
+#if LDBL_MANT_DIG == 64
+/*
+ * "[-]digits[.digits][e[+-]digits]" with at most 19 significant digits m and a power of ten
+ * |p| <= 27, as one x87 operation, m * 10^p or m / 10^-p: both operands are exact in its 64-bit
+ * mantissa (5^27 < 2^64), so the result is m·10^p correctly rounded to 64 bits. Rounding that
+ * to a double gives what strtod gives (the exact value rounded once) unless it lies exactly
+ * halfway between two doubles (its low 11 mantissa bits 10000000000): only then may the exact
+ * value be on the other side of that midpoint, and strtod decides. The server prints float8
+ * with at most 17 significant digits (extra_float_digits=3), so nearly every value takes this
+ * path rather than strtod's multi-precision one.
+ */
+static bool fast_double(const char *p, const char *end, double *out)
+{
+    static const long double pow10[] = {1e0L,  1e1L,  1e2L,  1e3L,  1e4L,  1e5L,  1e6L,
+                                        1e7L,  1e8L,  1e9L,  1e10L, 1e11L, 1e12L, 1e13L,
+                                        1e14L, 1e15L, 1e16L, 1e17L, 1e18L, 1e19L, 1e20L,
+                                        1e21L, 1e22L, 1e23L, 1e24L, 1e25L, 1e26L, 1e27L};
+    bool neg = p < end && *p == '-';
+    if (neg)
+        p++;
+    uint64_t m = 0;
+    int sig = 0, scale = 0;
+    bool any = false, point = false;
+    for (; p < end; p++) {
+        if (*p == '.' && !point) {
+            point = true;
+            continue;
+        }
+        unsigned d = (unsigned)(unsigned char)*p - '0';
+        if (d > 9)
+            break;
+        any = true;
+        if ((m || d) && ++sig > 19)
+            return false;
+        m = m * 10 + d;
+        scale += point;
+    }
+    int e = 0;
+    if (any && p < end && (*p == 'e' || *p == 'E')) {
+        p++;
+        bool eneg = p < end && *p == '-';
+        if (p < end && (*p == '-' || *p == '+'))
+            p++;
+        if (p >= end)
+            return false;
+        for (; p < end && e < 1000; p++) {
+            unsigned d = (unsigned)(unsigned char)*p - '0';
+            if (d > 9)
+                return false;
+            e = e * 10 + (int)d;
+        }
+        e = eneg ? -e : e;
+    }
+    int pw = e - scale;
+    if (!any || p != end || pw < -27 || pw > 27)
+        return false;
+    long double q = pw < 0 ? (long double)m / pow10[-pw] : (long double)m * pow10[pw];
+    uint64_t mant;
+    memcpy(&mant, &q, sizeof mant);
+    if ((mant & 0x7ff) == 0x400)
+        return false;
+    double v = (double)q;
+    *out = neg ? -v : v;
+    return true;
+}
+#endif
+
 static int decode_float(enum value_kind kind, const char *text, size_t len, struct value *out,
                         struct error *err)
 {
     char buf[64], *e;
     out->kind = kind;
+#if LDBL_MANT_DIG == 64
+    if (fast_double(text, text + len, &out->v.f))
+        return 0;
+#endif
     if (is_word(text, len, "NaN")) {
         out->v.f = NAN;
         return 0;

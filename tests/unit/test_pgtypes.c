@@ -100,6 +100,93 @@ static void test_numbers(void)
     CHECK(dec_text(VALUE_BOOL, "yes", &v) < 0);
 }
 
+/* The float8 texts a server prints (shortest exact forms, %.17g-like, exponents) and texts near
+ * the midpoints between two doubles decode to exactly what strtod reads. */
+static void test_floats_as_strtod(void)
+{
+    uint64_t x = 88172645463325252u;
+    char text[64];
+    int differ = 0;
+    for (int i = 0; i < 200000; i++) {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        double d;
+        memcpy(&d, &x, sizeof d);
+        if (i % 2)
+            d = (double)(x >> 11) / (double)(UINT64_C(1) << (x % 60));
+        if (!isfinite(d))
+            continue;
+        switch (i % 5) {
+        case 0:
+            snprintf(text, sizeof text, "%.17g", d);
+            break;
+        case 1:
+            snprintf(text, sizeof text, "%.16g", d);
+            break;
+        case 2:
+            snprintf(text, sizeof text, "%.15g", d);
+            break;
+        case 3:
+            snprintf(text, sizeof text, "%.*e", (int)(x % 19), d);
+            break;
+        default: /* halfway between two doubles at 2^53..2^54, then scaled */
+            snprintf(text, sizeof text, "%llu.5e%d",
+                     (unsigned long long)((UINT64_C(1) << 53) + (x % (1u << 20))), -(int)(x % 20));
+        }
+        struct value v;
+        double want = strtod(text, NULL);
+        if (dec_text(VALUE_FLOAT64, text, &v) < 0 || memcmp(&v.v.f, &want, sizeof want) != 0) {
+            if (differ++ < 5)
+                printf("#   %s: got %.17g, strtod %.17g\n", text, v.v.f, want);
+        }
+    }
+    CHECK_INT(differ, 0);
+    static const char *const edges[] = {"9007199254740993",
+                                        "9007199254740993e-5",
+                                        "-0",
+                                        "1e-05",
+                                        ".5",
+                                        "5.",
+                                        "1e27",
+                                        "1e28",
+                                        "123456789012345678e9",
+                                        "18446744073709551615",
+                                        "1.7976931348623157e+308",
+                                        "4.9e-324",
+                                        "0.1",
+                                        "-1.0000000000000002",
+                                        "1E+5"};
+    for (size_t i = 0; i < sizeof edges / sizeof edges[0]; i++) {
+        struct value v;
+        double want = strtod(edges[i], NULL);
+        CHECK_INT(dec_text(VALUE_FLOAT64, edges[i], &v), 0);
+        if (memcmp(&v.v.f, &want, sizeof want) != 0)
+            unit_fail(__FILE__, __LINE__, "%s: got %.17g, strtod %.17g", edges[i], v.v.f, want);
+    }
+    struct value v;
+    CHECK(dec_text(VALUE_FLOAT64, "1e", &v) < 0);
+    CHECK(dec_text(VALUE_FLOAT64, "1.2.3", &v) < 0);
+    CHECK(dec_text(VALUE_FLOAT64, "-", &v) < 0);
+}
+
+static void test_integers(void)
+{
+    struct value v;
+    CHECK_INT(dec_text(VALUE_INT, "-123456789012345678", &v), 0);
+    CHECK_INT(v.v.i, -123456789012345678);
+    CHECK_INT(dec_text(VALUE_INT, "9223372036854775807", &v), 0);
+    CHECK(v.v.i == INT64_MAX);
+    CHECK_INT(dec_text(VALUE_INT, "-9223372036854775808", &v), 0);
+    CHECK(v.v.i == INT64_MIN);
+    CHECK_INT(dec_text(VALUE_INT, "0", &v), 0);
+    CHECK_INT(v.v.i, 0);
+    CHECK(dec_text(VALUE_INT, "9223372036854775808", &v) < 0);
+    CHECK(dec_text(VALUE_INT, "-", &v) < 0);
+    CHECK(dec_text(VALUE_INT, "", &v) < 0);
+    CHECK(dec_text(VALUE_INT, "1-2", &v) < 0);
+}
+
 static void test_strings_bytes(void)
 {
     struct value v;
@@ -278,6 +365,8 @@ int main(int argc, char **argv)
 {
     static const struct unit_case cases[] = {
         {"numbers from a real capture", test_numbers},
+        {"floats as strtod reads them", test_floats_as_strtod},
+        {"integers at the edges of int64", test_integers},
         {"strings, bytes, bits", test_strings_bytes},
         {"dates, times, intervals", test_temporal},
         {"values out of range", test_out_of_range},
