@@ -15,11 +15,14 @@
 #include "../src/mem.h"
 #include "mysql_conn.h"
 
-/* A batch ends after this many rows or bytes of text, whichever comes first (one row larger
- * than that makes a batch of its own). Small enough for the two threads to take turns often,
- * large enough that handing a batch over costs nothing next to its rows. */
+/* A batch ends after this many rows, values or bytes of text, whichever comes first (one row
+ * larger than that makes a batch of its own). Small enough for the two threads to take turns
+ * often and for a wide table's batches to stay small, large enough that handing a batch over
+ * costs nothing next to its rows. */
 #define BATCH_ROWS  256
+#define BATCH_CELLS 8192
 #define BATCH_BYTES (256u << 10)
+#define DATA_CAP    (BATCH_BYTES + BATCH_BYTES / 4)
 /* The thread fills one, the reader holds two (a row and the one after it). */
 #define NBATCHES 6
 
@@ -27,7 +30,7 @@ struct batch {
     size_t nrows;
     char *data; /* the rows' texts, each followed by a NUL */
     size_t dlen, dcap;
-    size_t *off;       /* BATCH_ROWS * ncols offsets into data; SIZE_MAX for NULL */
+    size_t *off;       /* max_rows * ncols offsets into data; SIZE_MAX for NULL */
     const char **text; /* the same as pointers, set once data no longer moves */
     unsigned long *len;
     struct value *vals;
@@ -42,6 +45,7 @@ struct myrows {
     MYSQL_RES *res;
     const struct mysql_table_def *def;
     size_t ncols;
+    size_t max_rows; /* in a batch */
     struct batch batches[NBATCHES];
 
     pthread_t thread;
@@ -62,6 +66,12 @@ struct myrows {
 
 static void batch_reset(struct batch *b)
 {
+    if (b->dcap > 2 * DATA_CAP) {
+        /* A huge row grew it: do not keep that much for the rest of the table. */
+        free(b->data);
+        b->dcap = DATA_CAP;
+        b->data = mem_alloc(b->dcap);
+    }
     b->nrows = 0;
     b->dlen = 0;
     b->end = false;
@@ -70,7 +80,8 @@ static void batch_reset(struct batch *b)
 }
 
 /* Copies the row into the batch; false when the batch is then full. */
-static bool batch_add(struct batch *b, size_t ncols, MYSQL_ROW row, const unsigned long *len)
+static bool batch_add(struct batch *b, size_t ncols, size_t max_rows, MYSQL_ROW row,
+                      const unsigned long *len)
 {
     size_t need = 0;
     for (size_t i = 0; i < ncols; i++)
@@ -95,7 +106,7 @@ static bool batch_add(struct batch *b, size_t ncols, MYSQL_ROW row, const unsign
         b->dlen += len[i] + 1;
     }
     b->nrows++;
-    return b->nrows < BATCH_ROWS && b->dlen < BATCH_BYTES;
+    return b->nrows < max_rows && b->dlen < BATCH_BYTES;
 }
 
 /* Turns the texts of the rows into values; on a bad value the batch ends before its row. */
@@ -151,7 +162,7 @@ static void *fetch_thread(void *arg)
                 }
                 break;
             }
-            if (!batch_add(b, f->ncols, row, mysql_fetch_lengths(f->res)))
+            if (!batch_add(b, f->ncols, f->max_rows, row, mysql_fetch_lengths(f->res)))
                 break;
         }
         batch_convert(f, b);
@@ -193,10 +204,14 @@ int myrows_start(MYSQL *conn, MYSQL_RES *res, const struct mysql_table_def *def,
     f->res = res;
     f->def = def;
     f->ncols = def->ncols;
-    size_t cells = BATCH_ROWS * (f->ncols ? f->ncols : 1);
+    size_t width = f->ncols ? f->ncols : 1;
+    f->max_rows = BATCH_CELLS / width < 1 ? 1 : BATCH_CELLS / width;
+    if (f->max_rows > BATCH_ROWS)
+        f->max_rows = BATCH_ROWS;
+    size_t cells = f->max_rows * width;
     for (size_t i = 0; i < NBATCHES; i++) {
         struct batch *b = &f->batches[i];
-        b->dcap = BATCH_BYTES + BATCH_BYTES / 4;
+        b->dcap = DATA_CAP;
         b->data = mem_alloc(b->dcap);
         b->off = mem_alloc(cells * sizeof *b->off);
         b->text = mem_alloc(cells * sizeof *b->text);

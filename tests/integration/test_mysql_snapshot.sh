@@ -63,3 +63,41 @@ start_dbtail never run -c "$(config never root "" ', "snapshot.mode": "never"')"
 check "never: the whole history arrives" wait_for 60 grep -q '{"id":5}' "$TMP_ROOT/never.jsonl"
 check "never: dbtail stops cleanly" stop_dbtail
 check_eq "never: every insert of d.a as a change" "$(count never '"topic":"sn.d.a".*"op":"c"')" 5
+
+# Snapshot markers and row order over tables that end inside, at the end of and right after a
+# batch of rows (the reader's thread hands rows over 256 at a time), an empty one and one
+# without a key: first, first_in_data_collection, true, last_in_data_collection, last.
+mariadb_q "CREATE TABLE d.m0 (id INT PRIMARY KEY);
+           CREATE TABLE d.m1 (id INT PRIMARY KEY, t TEXT);
+           CREATE TABLE d.m2 (id INT PRIMARY KEY, t TEXT, n DOUBLE);
+           CREATE TABLE d.m3 (id INT, t VARCHAR(20));
+           INSERT INTO d.m1 SELECT seq, REPEAT('x', seq) FROM seq_1_to_256;
+           INSERT INTO d.m2 SELECT seq, IF(seq % 5 = 0, NULL, 'y'), seq / 3 FROM seq_1_to_700;
+           INSERT INTO d.m3 SELECT seq, 'z' FROM seq_1_to_257" d
+"$DBTAIL" snapshot -c "$(config markers root "" ', "table.include.list": "d\\.m.*", "snapshot.fetch.size": "100"')" \
+    >"$TMP_ROOT/markers.log" 2>&1
+check "markers: the snapshot runs" test -s "$TMP_ROOT/markers.jsonl"
+check_eq "markers: every table's rows in key order, marked as Debezium marks them" "$(
+    python3 - "$TMP_ROOT/markers.jsonl" <<'PY'
+import json, sys
+rows = [json.loads(l) for l in open(sys.argv[1])]
+got = [(r["topic"], r["value"]["after"]["id"], r["value"]["source"]["snapshot"]) for r in rows]
+sizes = [("sn.d.m1", 256), ("sn.d.m2", 700), ("sn.d.m3", 257)]
+want = []
+for t, (topic, n) in enumerate(sizes):
+    for i in range(1, n + 1):
+        if t == 0 and i == 1:
+            mark = "first"
+        elif t == len(sizes) - 1 and i == n:
+            mark = "last"
+        elif i == 1:
+            mark = "first_in_data_collection"
+        elif i == n:
+            mark = "last_in_data_collection"
+        else:
+            mark = "true"
+        want.append((topic, i, mark))
+print("same" if got == want else "differ: %d rows, first difference %s" % (
+    len(got), next((g, w) for g, w in zip(got + [None] * len(want), want + [None] * len(got)) if g != w)))
+PY
+)" same
