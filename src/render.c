@@ -149,13 +149,20 @@ struct tcache {
 };
 
 /* The source block last rendered with a scratch: the rows of one binlog event or of one
- * snapshot chunk share all of it but MySQL's row number, so it is rendered once for them. */
+ * snapshot chunk share all of it but the source time (per row in a snapshot) and MySQL's row
+ * number, so it is rendered once for them. */
 struct srccache {
     const struct tcache *table; /* NULL: nothing cached */
     struct event_source key;    /* gtid, file and query point at the copies below */
     char *gtid, *file, *query;  /* owned */
-    struct buf text;            /* the block; MySQL's row number goes at row_at */
-    size_t row_at;
+    /* put_source_mid, put_source_rest and (MySQL) put_source_tail's texts, ending at mid_end,
+     * rest_end and text.len */
+    struct buf text;
+    size_t mid_end, rest_end;
+    /* The block up to the row number (all of it for PostgreSQL) as last written, for the
+     * source time block_ts_us; empty when the source changed since. */
+    struct buf block;
+    int64_t block_ts_us;
 };
 
 /* What rendering one event works in, kept for the next to spare its allocations. */
@@ -687,12 +694,14 @@ static void srccache_clear(struct srccache *sc)
     free(sc->query);
     sc->gtid = sc->file = sc->query = NULL;
     sc->table = NULL;
+    buf_reset(&sc->block);
 }
 
 static void scratch_free(struct scratch *s)
 {
     srccache_clear(&s->src);
     buf_free(&s->src.text);
+    buf_free(&s->src.block);
     buf_free(&s->b);
     free(s);
 }
@@ -1404,6 +1413,7 @@ static const struct tcache *table_cache(const struct render *rc, const struct sc
         *scratch = mem_calloc(1, sizeof **scratch);
         buf_init(&(*scratch)->b);
         buf_init(&(*scratch)->src.text);
+        buf_init(&(*scratch)->src.block);
     }
     return c;
 }
@@ -1413,9 +1423,10 @@ static void scratch_put(const struct render *rc, struct scratch *s)
     struct render *r = (struct render *)rc;
     if (s->b.cap > SCRATCH_KEEP_BYTES)
         buf_free(&s->b);
-    if (s->src.text.cap > SCRATCH_KEEP_BYTES) {
+    if (s->src.text.cap > SCRATCH_KEEP_BYTES || s->src.block.cap > SCRATCH_KEEP_BYTES) {
         srccache_clear(&s->src);
         buf_free(&s->src.text);
+        buf_free(&s->src.block);
     }
     buf_reset(&s->b);
     pthread_mutex_lock(&r->lock);
@@ -2211,15 +2222,9 @@ static void sequence_text(const struct event_source *s, char out[static 48])
     *p = '\0';
 }
 
-/* The source block up to MySQL's row number (its "row": included), or all of PostgreSQL's;
- * db, schema and table are JSON texts (schema only for PostgreSQL). */
-static void put_source_head(const struct render *r, struct buf *b, const struct event *ev,
-                            const struct piece *db, const struct piece *schema,
-                            const struct piece *table)
+/* The source block between ts_ms and the value of ts_us: snapshot, db, sequence. */
+static void put_source_mid(struct buf *b, const struct event_source *s, const struct piece *db)
 {
-    const struct event_source *s = &ev->source;
-    put_piece(b, &r->src_head[s->connector]);
-    buf_json_int(b, floor_div(s->ts_us, 1000));
     PUT_LIT(b, ",\"snapshot\":\"");
     buf_puts(b, event_snapshot_name(s->snapshot));
     PUT_LIT(b, "\",\"db\":");
@@ -2233,9 +2238,13 @@ static void put_source_head(const struct render *r, struct buf *b, const struct 
         PUT_LIT(b, ",\"sequence\":null");
     }
     PUT_LIT(b, ",\"ts_us\":");
-    buf_json_int(b, s->ts_us);
-    PUT_LIT(b, ",\"ts_ns\":");
-    buf_json_int(b, s->ts_us * 1000);
+}
+
+/* The source block after ts_ns: up to MySQL's row number (its "row": included), or to the end
+ * of PostgreSQL's; schema and table are JSON texts (schema only for PostgreSQL). */
+static void put_source_rest(struct buf *b, const struct event_source *s, const struct piece *schema,
+                            const struct piece *table)
+{
     if (s->connector == EVENT_POSTGRESQL) {
         PUT_LIT(b, ",\"schema\":");
         put_piece(b, schema);
@@ -2280,15 +2289,23 @@ static void put_source_tail(const struct render *r, struct buf *b, const struct 
     buf_putc(b, '}');
 }
 
+/* The source block; db, schema and table are JSON texts (schema only for PostgreSQL). */
 static void put_source(const struct render *r, struct buf *b, const struct event *ev,
                        const struct piece *db, const struct piece *schema,
                        const struct piece *table)
 {
-    put_source_head(r, b, ev, db, schema, table);
-    if (ev->source.connector == EVENT_POSTGRESQL)
+    const struct event_source *s = &ev->source;
+    put_piece(b, &r->src_head[s->connector]);
+    buf_json_int(b, floor_div(s->ts_us, 1000));
+    put_source_mid(b, s, db);
+    buf_json_int(b, s->ts_us);
+    PUT_LIT(b, ",\"ts_ns\":");
+    buf_json_int(b, s->ts_us * 1000);
+    put_source_rest(b, s, schema, table);
+    if (s->connector == EVENT_POSTGRESQL)
         return;
-    buf_json_int(b, ev->source.row);
-    put_source_tail(r, b, &ev->source);
+    buf_json_int(b, s->row);
+    put_source_tail(r, b, s);
 }
 
 static bool opt_str_eq(const char *a, const char *b)
@@ -2301,8 +2318,7 @@ static bool srccache_same(const struct render *r, const struct srccache *sc, con
                           const struct event_source *s)
 {
     const struct event_source *k = &sc->key;
-    if (sc->table != c || k->connector != s->connector || k->snapshot != s->snapshot ||
-        k->ts_us != s->ts_us)
+    if (sc->table != c || k->connector != s->connector || k->snapshot != s->snapshot)
         return false;
     if (s->connector == EVENT_POSTGRESQL)
         return k->txid == s->txid && k->lsn == s->lsn && k->last_commit_lsn == s->last_commit_lsn;
@@ -2314,6 +2330,34 @@ static bool srccache_same(const struct render *r, const struct srccache *sc, con
 static char *opt_strdup(const char *s)
 {
     return s ? mem_strdup(s) : NULL;
+}
+
+/* The source block up to the row number from sc's texts and the source time of s. */
+static void put_source_times(const struct render *r, struct buf *b, const struct srccache *sc,
+                             const struct event_source *s)
+{
+    put_piece(b, &r->src_head[s->connector]);
+    if (s->ts_us >= 1000) {
+        /* ts_ms is ts_us without its last three digits, ts_ns with three zeros more */
+        char digits[20];
+        size_t n = 0;
+        for (uint64_t v = (uint64_t)s->ts_us; v; v /= 10)
+            digits[sizeof digits - ++n] = (char)('0' + v % 10);
+        const char *d = digits + sizeof digits - n;
+        buf_append(b, d, n - 3);
+        buf_append(b, sc->text.data, sc->mid_end);
+        buf_append(b, d, n);
+        PUT_LIT(b, ",\"ts_ns\":");
+        buf_append(b, d, n);
+        PUT_LIT(b, "000");
+    } else {
+        buf_json_int(b, floor_div(s->ts_us, 1000));
+        buf_append(b, sc->text.data, sc->mid_end);
+        buf_json_int(b, s->ts_us);
+        PUT_LIT(b, ",\"ts_ns\":");
+        buf_json_int(b, s->ts_us * 1000);
+    }
+    buf_append(b, sc->text.data + sc->mid_end, sc->rest_end - sc->mid_end);
 }
 
 /* The source block of a change of table c, from sc when the last one rendered with it was the
@@ -2330,16 +2374,26 @@ static void put_source_cached(const struct render *r, struct buf *b, struct srcc
         sc->key.file = sc->file = opt_strdup(s->file);
         sc->key.query = sc->query = r->include_query ? opt_strdup(s->query) : NULL;
         buf_reset(&sc->text);
-        put_source_head(r, &sc->text, ev, &c->src_db, &c->src_schema, &c->src_table);
-        sc->row_at = sc->text.len;
+        put_source_mid(&sc->text, s, &c->src_db);
+        sc->mid_end = sc->text.len;
+        put_source_rest(&sc->text, s, &c->src_schema, &c->src_table);
+        sc->rest_end = sc->text.len;
         if (s->connector != EVENT_POSTGRESQL)
             put_source_tail(r, &sc->text, s);
     }
-    buf_append(b, sc->text.data, sc->row_at);
+    if (sc->block.len && sc->block_ts_us == s->ts_us) {
+        buf_append(b, sc->block.data, sc->block.len);
+    } else {
+        size_t start = b->len;
+        put_source_times(r, b, sc, s);
+        buf_reset(&sc->block);
+        buf_append(&sc->block, b->data + start, b->len - start);
+        sc->block_ts_us = s->ts_us;
+    }
     if (s->connector == EVENT_POSTGRESQL)
         return;
     buf_json_int(b, s->row);
-    buf_append(b, sc->text.data + sc->row_at, sc->text.len - sc->row_at);
+    buf_append(b, sc->text.data + sc->rest_end, sc->text.len - sc->rest_end);
 }
 
 static void put_key(const struct render *r, struct buf *b, const struct tcache *c,

@@ -1483,6 +1483,23 @@ static void test_source_follows_events(void)
         prev = got;
     }
     free(prev);
+    /* the source times, printed from one conversion when ts_us has four digits or more */
+    static const struct {
+        int64_t ts_us;
+        const char *ms, *us_ns;
+    } times[] = {
+        {1000, "\"ts_ms\":1,", "\"ts_us\":1000,\"ts_ns\":1000000,"},
+        {999, "\"ts_ms\":0,", "\"ts_us\":999,\"ts_ns\":999000,"},
+        {-1500, "\"ts_ms\":-2,", "\"ts_us\":-1500,\"ts_ns\":-1500000,"},
+    };
+    for (size_t i = 0; r && i < sizeof times / sizeof times[0]; i++) {
+        ev.source.ts_us = times[i].ts_us;
+        char *got = render_as_fresh(r, cfg, &ev);
+        char *src = member_text(got, "source");
+        CHECK(src && strstr(src, times[i].ms) && strstr(src, times[i].us_ns));
+        free(src);
+        free(got);
+    }
     render_free(r);
     schema_table_free(t);
     schema_table_free(t2);
