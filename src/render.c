@@ -140,6 +140,8 @@ struct tcache {
     char *env_schema;  /* owned envelope schema */
     char *flat_schema; /* owned ExtractNewRecordState value schema */
     char *row_schema;  /* owned plain "<topic>.Value" schema (unwrap tombstone) */
+    char *collection;  /* owned: TableId.toString(), schema.table (PG) or db.table (MySQL) */
+    size_t collection_len;
     /* The constant openings of the records, their schemas included when the converter writes
      * them: the key up to its first member ({"schema":..,"payload":{), the envelope up to the
      * before image, the flat value up to its row, and the whole value of a null row. */
@@ -677,6 +679,7 @@ static void tcache_free(struct tcache *c)
     free(c->env_schema);
     free(c->flat_schema);
     free(c->row_schema);
+    free(c->collection);
     free(c->key_open.text);
     free(c->env_open.text);
     free(c->flat_open.text);
@@ -1359,6 +1362,11 @@ static struct tcache *tcache_new(const struct render *r, const struct schema_tab
         c->plans[i].label_len = label.len;
         c->plans[i].label = buf_take(&label);
     }
+    struct buf coll;
+    buf_init(&coll);
+    buf_printf(&coll, "%s.%s", t->schema ? t->schema : t->db ? t->db : "", t->name);
+    c->collection_len = coll.len;
+    c->collection = buf_take(&coll);
     c->src_db = piece_json_str(t->db ? t->db : "");
     c->src_schema = piece_json_str(t->schema ? t->schema : "");
     c->src_table = piece_json_str(t->name ? t->name : "");
@@ -2716,11 +2724,19 @@ static void put_flat(const struct render *r, struct buf *b, const struct tcache 
     close_mark(b, o->value, &o->value_len);
 }
 
-static int render_change(const struct render *r, const struct event *ev, const struct txblock *tb,
+/* tx not NULL: the change is counted in tx's open transaction and gets its block. */
+static int render_change(const struct render *r, const struct event *ev, struct txmeta *tx,
                          render_emit_fn emit, void *ctx, struct error *err)
 {
     struct scratch *sc;
     const struct tcache *c = table_cache(r, ev->table, ev->source.connector, &sc);
+    struct txblock txb, *tb = NULL;
+    if (tx) {
+        txb.id = ev->txn_id;
+        txb.data_collection_order = txmeta_event(tx, c->collection, c->collection_len);
+        txb.total_order = txmeta_total(tx);
+        tb = &txb;
+    }
     struct buf *b = &sc->b;
     const struct value *keyrow = ev->op == EVENT_DELETE ? ev->before : ev->after;
     /* the flat value needs the time only for added fields or headers */
@@ -2733,10 +2749,12 @@ static int render_change(const struct render *r, const struct event *ev, const s
 
     if (keyrow == NULL)
         keyrow = ev->before ? ev->before : ev->after;
-    memset(&o, 0, sizeof o);
+    /* not memset: the header arrays are read only up to nheaders */
     o.topic = c->topic;
     o.key = -1;
     o.value = -1;
+    o.key_len = o.value_len = 0;
+    o.nheaders = 0;
     if (c->nkeys && keyrow && ev->op != EVENT_TRUNCATE) {
         mark(b, &o.key);
         put_key(r, b, c, keyrow);
@@ -3064,17 +3082,7 @@ int render_event_tx(const struct render *r, const struct event *ev, struct txmet
         if (render_tx_record(r, ev->txn_id, NULL, ev->source.ts_us, emit, ctx, err) < 0)
             return -1;
     }
-    /* TableId.toString(): schema.table for PostgreSQL, db.table for MySQL. */
-    const struct schema_table *t = ev->table;
-    const char *space = t->schema ? t->schema : t->db;
-    struct buf name;
-    buf_init(&name);
-    buf_printf(&name, "%s.%s", space ? space : "", t->name);
-    struct txblock tb = {.id = ev->txn_id};
-    tb.data_collection_order = txmeta_event(tx, name.data, name.len);
-    tb.total_order = txmeta_total(tx);
-    buf_free(&name);
-    return render_change(r, ev, &tb, emit, ctx, err);
+    return render_change(r, ev, tx, emit, ctx, err);
 }
 
 int render_commit(const struct render *r, const struct event *ev, struct txmeta *tx,
@@ -3088,19 +3096,55 @@ int render_commit(const struct render *r, const struct event *ev, struct txmeta 
     return rc;
 }
 
+/* True when s is its own JSON string text: topic names almost always are. */
+static bool plain_json(const char *s, size_t len)
+{
+    for (size_t i = 0; i < len; i++) {
+        unsigned char ch = (unsigned char)s[i];
+        if (ch < 0x20 || ch == '"' || ch == '\\' || ch >= 0x80)
+            return false;
+    }
+    return true;
+}
+
 void render_record_line(struct buf *b, const struct render_record *rec)
 {
-    buf_puts(b, "{\"topic\":");
-    buf_json_str(b, rec->topic, strlen(rec->topic));
-    buf_puts(b, ",\"key\":");
-    if (rec->key)
-        buf_append(b, rec->key, rec->key_len);
-    else
-        buf_puts(b, "null");
-    buf_puts(b, ",\"value\":");
-    if (rec->value)
-        buf_append(b, rec->value, rec->value_len);
-    else
-        buf_puts(b, "null");
-    buf_puts(b, "}\n");
+    size_t tlen = strlen(rec->topic);
+    if (!plain_json(rec->topic, tlen)) {
+        PUT_LIT(b, "{\"topic\":");
+        buf_json_str(b, rec->topic, tlen);
+        PUT_LIT(b, ",\"key\":");
+        if (rec->key)
+            buf_append(b, rec->key, rec->key_len);
+        else
+            PUT_LIT(b, "null");
+        PUT_LIT(b, ",\"value\":");
+        if (rec->value)
+            buf_append(b, rec->value, rec->value_len);
+        else
+            PUT_LIT(b, "null");
+        PUT_LIT(b, "}\n");
+        return;
+    }
+    /* the common line in one reservation and straight copies */
+    const char *key = rec->key ? rec->key : "null", *value = rec->value ? rec->value : "null";
+    size_t klen = rec->key ? rec->key_len : 4, vlen = rec->value ? rec->value_len : 4;
+    buf_reserve(b, tlen + klen + vlen + 29);
+    char *p = b->data + b->len;
+    memcpy(p, "{\"topic\":\"", 10);
+    p += 10;
+    memcpy(p, rec->topic, tlen);
+    p += tlen;
+    memcpy(p, "\",\"key\":", 8);
+    p += 8;
+    memcpy(p, key, klen);
+    p += klen;
+    memcpy(p, ",\"value\":", 9);
+    p += 9;
+    memcpy(p, value, vlen);
+    p += vlen;
+    memcpy(p, "}\n", 2);
+    p += 2;
+    *p = '\0';
+    b->len = (size_t)(p - b->data);
 }

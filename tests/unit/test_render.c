@@ -1398,6 +1398,23 @@ static void test_envelope_times(void)
     schema_table_free(t);
 }
 
+/* The file sink's line, with the topic escaped when it must be. */
+static void test_record_line(void)
+{
+    struct buf b;
+    buf_init(&b);
+    struct render_record rec = {
+        .topic = "p.db.t", .key = "{\"id\":1}", .key_len = 8, .value = "{\"a\":2}", .value_len = 7};
+    render_record_line(&b, &rec);
+    rec.key = NULL;
+    rec.value = NULL;
+    rec.topic = "p.db.\"\xc3\xa9\"";
+    render_record_line(&b, &rec);
+    CHECK_STR(b.data, "{\"topic\":\"p.db.t\",\"key\":{\"id\":1},\"value\":{\"a\":2}}\n"
+                      "{\"topic\":\"p.db.\\\"\xc3\xa9\\\"\",\"key\":null,\"value\":null}\n");
+    buf_free(&b);
+}
+
 /* Renders ev with r, which has rendered other events before, and with a new render: the texts
  * must agree (the source block a render keeps from the last event must not leak into this
  * one's). Returns r's text (caller frees). */
@@ -1537,6 +1554,7 @@ static const struct unit_case cases[] = {
     {"cache follows a changed table", test_cache_follows_table_changes},
     {"source block follows each event", test_source_follows_events},
     {"envelope ts_ms/ts_us/ts_ns from one clock reading", test_envelope_times},
+    {"record line of the file sink", test_record_line},
     {NULL, NULL},
 };
 
