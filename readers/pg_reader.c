@@ -1181,11 +1181,9 @@ enum batch_end {
 
 struct snap_batch {
     struct snap_batch *next;
-    struct arena *arena; /* the events' values and field lists */
+    struct arena *arena; /* the rows' text, the events' values and field lists */
     struct event ev[BATCH_ROWS];
     size_t n;
-    char *lines[BATCH_ROWS]; /* libpq row buffers the values point into */
-    size_t nlines;
     enum batch_end end;
     json_t *key; /* BATCH_CHUNK: key of the last row emitted before it (NULL: none yet) */
     struct error err;
@@ -1236,9 +1234,6 @@ static struct pg_fetch *fetch_new(void)
 /* Makes a batch empty again (in the fetcher, which allocated what it held). */
 static void batch_clear(struct snap_batch *b)
 {
-    for (size_t i = 0; i < b->nlines; i++)
-        PQfreemem(b->lines[i]);
-    b->nlines = 0;
     b->n = 0;
     arena_reset(b->arena);
     json_decref(b->key);
@@ -1309,8 +1304,13 @@ static int fetch_emit(struct pg_fetch *f, bool last_in_table, struct error *err)
     size_t len = (size_t)f->held_len;
     if (len && f->held[len - 1] == '\n')
         len--;
+    /* A copy, so that libpq's buffer is freed at once and malloc hands the same block back for
+     * the next row, rather than a batch's worth of rows each holding one. */
+    char *line = arena_dup(b->arena, f->held, len);
+    PQfreemem(f->held);
+    f->held = NULL;
     struct pgtype_field *fl = arena_alloc(b->arena, (t->ncols + 1) * sizeof *fl);
-    if (pgtype_copy_fields(f->held, len, b->arena, fl, t->ncols, err) < 0)
+    if (pgtype_copy_fields(line, len, b->arena, fl, t->ncols, err) < 0)
         return error_wrap(err, "table %s.%s: ", t->schema, t->name);
     struct value *after = arena_alloc(b->arena, (t->ncols ? t->ncols : 1) * sizeof *after);
     for (size_t i = 0; i < t->ncols; i++) {
@@ -1319,8 +1319,6 @@ static int fetch_emit(struct pg_fetch *f, bool last_in_table, struct error *err)
             decode_into(&t->cols[i], fl[i].data, fl[i].len, b->arena, &after[i], err) < 0)
             return error_wrap(err, "table %s.%s: ", t->schema, t->name);
     }
-    b->lines[b->nlines++] = f->held;
-    f->held = NULL;
     f->last_fields = fl;
     struct event *ev = &b->ev[b->n++];
     memset(ev, 0, sizeof *ev);
