@@ -31,7 +31,7 @@ void buf_reset(struct buf *b)
         b->data[0] = '\0';
 }
 
-void buf_reserve(struct buf *b, size_t n)
+void buf_grow(struct buf *b, size_t n)
 {
     if (n >= SIZE_MAX - b->len) {
         /* No allocation could hold it: the same fate as out of memory (see mem.h). */
@@ -46,30 +46,6 @@ void buf_reserve(struct buf *b, size_t n)
         cap = cap > SIZE_MAX / 2 ? need : cap * 2;
     b->data = mem_realloc(b->data, cap);
     b->cap = cap;
-}
-
-void buf_append(struct buf *b, const void *data, size_t len)
-{
-    /* Rendering appends in tiny pieces: skip the call when there is room. */
-    if (b->cap - b->len <= len)
-        buf_reserve(b, len);
-    if (len)
-        memcpy(b->data + b->len, data, len);
-    b->len += len;
-    b->data[b->len] = '\0';
-}
-
-void buf_puts(struct buf *b, const char *s)
-{
-    buf_append(b, s, strlen(s));
-}
-
-void buf_putc(struct buf *b, char c)
-{
-    if (b->cap - b->len <= 1)
-        buf_reserve(b, 1);
-    b->data[b->len++] = c;
-    b->data[b->len] = '\0';
 }
 
 void buf_printf(struct buf *b, const char *fmt, ...)

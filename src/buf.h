@@ -9,6 +9,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "error.h"
 
@@ -22,11 +23,42 @@ void buf_init(struct buf *b);
 void buf_free(struct buf *b);
 /** Empties the buffer, keeping its memory for reuse. */
 void buf_reset(struct buf *b);
+/** The slow path of buf_reserve: grows the buffer to hold n more bytes and the NUL. */
+void buf_grow(struct buf *b, size_t n);
+
+/*
+ * Rendering appends a record in many tiny pieces, mostly of constant length: inline, each is
+ * a compare, a copy the compiler sizes and a NUL store, with a call only when the buffer grows.
+ */
+
 /** Makes room for n more bytes. */
-void buf_reserve(struct buf *b, size_t n);
-void buf_append(struct buf *b, const void *data, size_t len);
-void buf_puts(struct buf *b, const char *s);
-void buf_putc(struct buf *b, char c);
+static inline void buf_reserve(struct buf *b, size_t n)
+{
+    if (b->cap - b->len <= n)
+        buf_grow(b, n);
+}
+
+static inline void buf_append(struct buf *b, const void *data, size_t len)
+{
+    buf_reserve(b, len);
+    if (len)
+        memcpy(b->data + b->len, data, len);
+    b->len += len;
+    b->data[b->len] = '\0';
+}
+
+static inline void buf_puts(struct buf *b, const char *s)
+{
+    buf_append(b, s, strlen(s));
+}
+
+static inline void buf_putc(struct buf *b, char c)
+{
+    buf_reserve(b, 1);
+    b->data[b->len++] = c;
+    b->data[b->len] = '\0';
+}
+
 void buf_printf(struct buf *b, const char *fmt, ...) DBT_PRINTF(2, 3);
 /** Hands the data to the caller (free() it) and leaves the buffer empty. */
 char *buf_take(struct buf *b);
