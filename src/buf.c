@@ -110,6 +110,31 @@ static int utf8_seq(const unsigned char *s, size_t avail)
     return n;
 }
 
+/*
+ * Records are mostly runs of bytes that go out as they are: not a control character, quote,
+ * backslash or non-ASCII byte (whose UTF-8 must be checked). This finds them eight at a time:
+ * the high bit of a byte of the result is set when the byte is below 0x20 (w - 0x20), a quote or
+ * backslash (zero after the XOR, minus 1) or non-ASCII (w). A borrow out of such a byte can set
+ * the bit of a later byte too, never of an earlier one, so the first set bit marks the first
+ * byte to stop at.
+ */
+static uint64_t stop_bytes(uint64_t w)
+{
+    const uint64_t ones = 0x0101010101010101u, high = 0x8080808080808080u;
+    uint64_t quote = w ^ (ones * '"'), backslash = w ^ (ones * '\\');
+    return ((w - ones * 0x20) | (quote - ones) | (backslash - ones) | w) & high;
+}
+
+/* The index in the word of the first byte stop_bytes marked. */
+static size_t first_stop(uint64_t stops)
+{
+#if __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+    return (size_t)__builtin_clzll(stops) / 8;
+#else
+    return (size_t)__builtin_ctzll(stops) / 8;
+#endif
+}
+
 void buf_json_str(struct buf *b, const char *s, size_t len)
 {
     /* Upper case, as Jackson writes \u escapes. */
@@ -120,12 +145,20 @@ void buf_json_str(struct buf *b, const char *s, size_t len)
     buf_reserve(b, len + 2);
     buf_putc(b, '"');
     while (i < len) {
-        size_t run = i;
-        while (run < len && p[run] >= 0x20 && p[run] < 0x80 && p[run] != '"' && p[run] != '\\')
-            run++;
-        if (run > i) {
-            buf_append(b, p + i, run - i);
-            i = run;
+        if (len - i >= 8) {
+            uint64_t w;
+            memcpy(&w, p + i, 8);
+            uint64_t stops = stop_bytes(w);
+            size_t run = stops ? first_stop(stops) : 8;
+            /* The whole word is stored (one move, no call); only its plain bytes count. */
+            buf_reserve(b, 8);
+            memcpy(b->data + b->len, &w, 8);
+            b->len += run;
+            i += run;
+            if (run == 8)
+                continue;
+        } else if (p[i] >= 0x20 && p[i] < 0x80 && p[i] != '"' && p[i] != '\\') {
+            buf_putc(b, (char)p[i++]);
             continue;
         }
         unsigned char c = p[i];

@@ -42,6 +42,19 @@ static const char *b64(const char *s, size_t len)
     return out.data;
 }
 
+static struct buf want;
+
+static uint64_t rng_state = 0x9E3779B97F4A7C15u;
+
+/* xorshift64*: fixed seed, so a failure repeats. */
+static uint64_t rng(void)
+{
+    rng_state ^= rng_state >> 12;
+    rng_state ^= rng_state << 25;
+    rng_state ^= rng_state >> 27;
+    return rng_state * 0x2545F4914F6CDD1Du;
+}
+
 static void test_growth(void)
 {
     struct buf b;
@@ -122,6 +135,145 @@ static void test_json_string_utf8(void)
     CHECK_STR(json_str("\xf4\x90\x80\x80", 4), "\"" FFFD FFFD FFFD FFFD "\"");
     CHECK_STR(json_str("\xf5\x80", 2), "\"" FFFD FFFD "\"");
 #undef FFFD
+}
+
+/* The oracle for strings: buf's former writer, one byte at a time. */
+/*
+ * The UTF-8 sequence at s: its length (1-4) when valid, else minus the length of its "maximal
+ * subpart" (a lead byte and the continuation bytes that fit it before the sequence broke off),
+ * which gets one U+FFFD as Java's decoder and the Unicode standard's practice do.
+ */
+static int utf8_seq(const unsigned char *s, size_t avail)
+{
+    unsigned char c = s[0];
+    int n;
+    unsigned char lo = 0x80, hi = 0xBF; /* allowed range of the second byte */
+
+    if (c < 0x80)
+        return 1;
+    if (c >= 0xC2 && c <= 0xDF) {
+        n = 2;
+    } else if (c >= 0xE0 && c <= 0xEF) {
+        n = 3;
+        if (c == 0xE0)
+            lo = 0xA0; /* overlong below */
+        else if (c == 0xED)
+            hi = 0x9F; /* surrogates above */
+    } else if (c >= 0xF0 && c <= 0xF4) {
+        n = 4;
+        if (c == 0xF0)
+            lo = 0x90;
+        else if (c == 0xF4)
+            hi = 0x8F; /* above U+10FFFF */
+    } else {
+        return -1;
+    }
+    for (int i = 1; i < n; i++) {
+        if ((size_t)i >= avail)
+            return -i;
+        unsigned char min = i == 1 ? lo : 0x80, max = i == 1 ? hi : 0xBF;
+        if (s[i] < min || s[i] > max)
+            return -i;
+    }
+    return n;
+}
+
+static void oracle_json_str(struct buf *b, const char *s, size_t len)
+{
+    /* Upper case, as Jackson writes \u escapes. */
+    static const char hex[] = "0123456789ABCDEF";
+    const unsigned char *p = (const unsigned char *)s;
+    size_t i = 0;
+
+    buf_reserve(b, len + 2);
+    buf_putc(b, '"');
+    while (i < len) {
+        size_t run = i;
+        while (run < len && p[run] >= 0x20 && p[run] < 0x80 && p[run] != '"' && p[run] != '\\')
+            run++;
+        if (run > i) {
+            buf_append(b, p + i, run - i);
+            i = run;
+            continue;
+        }
+        unsigned char c = p[i];
+        if (c == '"' || c == '\\') {
+            char esc[2] = {'\\', (char)c};
+            buf_append(b, esc, 2);
+            i++;
+        } else if (c < 0x20) {
+            switch (c) {
+            case '\n':
+                buf_append(b, "\\n", 2);
+                break;
+            case '\r':
+                buf_append(b, "\\r", 2);
+                break;
+            case '\t':
+                buf_append(b, "\\t", 2);
+                break;
+            case '\b':
+                buf_append(b, "\\b", 2);
+                break;
+            case '\f':
+                buf_append(b, "\\f", 2);
+                break;
+            default: {
+                char esc[6] = {'\\', 'u', '0', '0', hex[c >> 4], hex[c & 0xF]};
+                buf_append(b, esc, 6);
+            }
+            }
+            i++;
+        } else {
+            int n = utf8_seq(p + i, len - i);
+            if (n < 0) {
+                buf_append(b, "\xEF\xBF\xBD", 3);
+                i += (size_t)-n;
+            } else {
+                buf_append(b, p + i, (size_t)n);
+                i += (size_t)n;
+            }
+        }
+    }
+    buf_putc(b, '"');
+}
+
+/*
+ * Random strings over bytes that matter (plain ones, each escape, valid and broken UTF-8), at
+ * every length and offset in the eight-byte words buf reads, written after a prefix so that
+ * the buffer's growth is crossed too.
+ */
+static void test_json_string_oracle(void)
+{
+    static const unsigned char alphabet[] = {'a',  'Z',  ' ',  '~',  '"',  '\\', '\n', 0x01, 0x1f,
+                                             0x7f, 0x80, 0xbf, 0xc3, 0xa9, 0xe2, 0x82, 0xac, 0xed,
+                                             0xa0, 0xf0, 0x9f, 0x98, 0xf4, 0xff, 0x00};
+    unsigned char text[80];
+    int failures = 0;
+    for (int i = 0; i < 200000 && failures < 10; i++) {
+        size_t len = (size_t)(rng() % sizeof text);
+        /* Mostly plain text with a few special bytes, like real values. */
+        int special = (int)(rng() % 4);
+        for (size_t j = 0; j < len; j++) {
+            uint64_t r = rng();
+            text[j] = r % 8 < (uint64_t)special ? alphabet[(r >> 8) % sizeof alphabet]
+                                                : (unsigned char)(' ' + (r >> 8) % 90);
+        }
+        size_t prefix = (size_t)(rng() % 300);
+        buf_reset(&out);
+        buf_reset(&want);
+        for (size_t j = 0; j < prefix; j++) {
+            buf_putc(&out, 'p');
+            buf_putc(&want, 'p');
+        }
+        buf_json_str(&out, (const char *)text, len);
+        oracle_json_str(&want, (const char *)text, len);
+        if (out.len != want.len || memcmp(out.data, want.data, out.len + 1) != 0) {
+            failures++;
+            unit_fail(__FILE__, __LINE__, "string %d of %zu bytes: got %s, want %s", i, len,
+                      out.data + prefix, want.data + prefix);
+        }
+    }
 }
 
 static void test_json_integers(void)
@@ -312,6 +464,7 @@ int main(int argc, char **argv)
         {"growth, reset, take, printf", test_growth},
         {"json string escapes", test_json_string_escapes},
         {"json string utf-8 and replacement", test_json_string_utf8},
+        {"json strings like the oracle", test_json_string_oracle},
         {"json integers", test_json_integers},
         {"doubles as Java prints them", test_java_double},
         {"floats as Java prints them", test_java_float},
@@ -324,5 +477,6 @@ int main(int argc, char **argv)
     };
     int rc = unit_main("buf", cases, argc, argv);
     buf_free(&out);
+    buf_free(&want);
     return rc;
 }
