@@ -221,15 +221,28 @@ struct render {
 /* A string literal without strlen at run time. */
 #define PUT_LIT(b, lit) buf_append((b), "" lit, sizeof(lit) - 1)
 
-/* v as exactly `width` digits (v < 10^width). */
-static void put_digits(struct buf *b, uint64_t v, int width)
+/* v as exactly `width` digits (v < 10^width) at p; returns the end. */
+static char *fmt_digits(char *p, uint64_t v, int width)
 {
-    char tmp[20];
     for (int i = width - 1; i >= 0; i--) {
-        tmp[i] = (char)('0' + v % 10);
+        p[i] = (char)('0' + v % 10);
         v /= 10;
     }
-    buf_append(b, tmp, (size_t)width);
+    return p + width;
+}
+
+/* v in as many digits as it has at p; returns the end. */
+static char *fmt_uint(char *p, uint64_t v)
+{
+    char tmp[20];
+    int n = 0;
+    do {
+        tmp[n++] = (char)('0' + v % 10);
+        v /= 10;
+    } while (v);
+    while (n > 0)
+        *p++ = tmp[--n];
+    return p;
 }
 
 static struct piece piece_json_str(const char *s)
@@ -1465,41 +1478,47 @@ static void civil_from_days(int64_t z, int64_t *y, unsigned *m, unsigned *d)
     *y = (int64_t)yoe + era * 400 + (*m <= 2);
 }
 
-/* java.time's ISO_LOCAL_DATE: 4-digit year, '+' above 9999. */
-static void put_iso_date(struct buf *b, int64_t days)
+/* java.time's ISO_LOCAL_DATE: 4-digit year, '+' above 9999; at p (at most 31 bytes), returns
+ * the end. Dates and times are built on the stack and appended whole: snapshots of timestamp
+ * columns print one per row. */
+static char *fmt_iso_date(char *p, int64_t days)
 {
     int64_t y;
     unsigned m, d;
     civil_from_days(days, &y, &m, &d);
     if (y > 9999) {
-        buf_putc(b, '+');
-        buf_json_int(b, y);
+        *p++ = '+';
+        p = fmt_uint(p, (uint64_t)y);
     } else if (y < 0) {
-        buf_putc(b, '-');
-        if (-y > 9999)
-            buf_json_int(b, -y);
-        else
-            put_digits(b, (uint64_t)-y, 4);
+        *p++ = '-';
+        p = -y > 9999 ? fmt_uint(p, (uint64_t)-y) : fmt_digits(p, (uint64_t)-y, 4);
     } else {
-        put_digits(b, (uint64_t)y, 4);
+        p = fmt_digits(p, (uint64_t)y, 4);
     }
-    buf_putc(b, '-');
-    put_digits(b, m, 2);
-    buf_putc(b, '-');
-    put_digits(b, d, 2);
+    *p++ = '-';
+    p = fmt_digits(p, m, 2);
+    *p++ = '-';
+    return fmt_digits(p, d, 2);
 }
 
-/* HH:MM:SS then the fraction: `frac` digits exactly, or (0) as few as the value needs. */
-static void put_iso_time(struct buf *b, int64_t micros_of_day, int frac)
+static void put_iso_date(struct buf *b, int64_t days)
+{
+    char out[32];
+    buf_append(b, out, (size_t)(fmt_iso_date(out, days) - out));
+}
+
+/* HH:MM:SS then the fraction: `frac` digits exactly, or (0) as few as the value needs; at p
+ * (at most 18 bytes), returns the end. */
+static char *fmt_iso_time(char *p, int64_t micros_of_day, int frac)
 {
     int64_t s = micros_of_day / 1000000;
     int64_t us = micros_of_day % 1000000;
     char digits[9];
-    put_digits(b, (uint64_t)(s / 3600), 2);
-    buf_putc(b, ':');
-    put_digits(b, (uint64_t)(s / 60 % 60), 2);
-    buf_putc(b, ':');
-    put_digits(b, (uint64_t)(s % 60), 2);
+    p = fmt_digits(p, (uint64_t)(s / 3600), 2);
+    *p++ = ':';
+    p = fmt_digits(p, (uint64_t)(s / 60 % 60), 2);
+    *p++ = ':';
+    p = fmt_digits(p, (uint64_t)(s % 60), 2);
     for (int i = 5; i >= 0; i--) {
         digits[i] = (char)('0' + us % 10);
         us /= 10;
@@ -1512,17 +1531,27 @@ static void put_iso_time(struct buf *b, int64_t micros_of_day, int frac)
             n--;
     }
     if (n > 0) {
-        buf_putc(b, '.');
-        buf_append(b, digits, (size_t)n);
+        *p++ = '.';
+        memcpy(p, digits, (size_t)n);
+        p += n;
     }
+    return p;
+}
+
+static void put_iso_time(struct buf *b, int64_t micros_of_day, int frac)
+{
+    char out[24];
+    buf_append(b, out, (size_t)(fmt_iso_time(out, micros_of_day, frac) - out));
 }
 
 static void put_iso_datetime(struct buf *b, int64_t micros, int frac)
 {
+    char out[64];
     int64_t days = floor_div(micros, 86400000000LL);
-    put_iso_date(b, days);
-    buf_putc(b, 'T');
-    put_iso_time(b, micros - days * 86400000000LL, frac);
+    char *p = fmt_iso_date(out, days);
+    *p++ = 'T';
+    p = fmt_iso_time(p, micros - days * 86400000000LL, frac);
+    buf_append(b, out, (size_t)(p - out));
 }
 
 /* "10:15:30.123456+02:00" -> the same instant at UTC as ISO_OFFSET_TIME, "08:15:30.123456Z". */

@@ -822,6 +822,10 @@ static void test_temporal_connect_iso(void)
                  "{\"type\":\"int32\",\"optional\":true,"
                  "\"name\":\"org.apache.kafka.connect.data.Date\",\"version\":1,\"field\":\"c\"}");
     CHECK_AFTER(iso, EVENT_MYSQL, t, V_TIME(VALUE_DATE, 18000), "{\"c\":\"2019-04-14Z\"}");
+    /* ISO years past 9999 carry a sign, before year 0 too */
+    CHECK_AFTER(iso, EVENT_MYSQL, t, V_TIME(VALUE_DATE, 2932897), "{\"c\":\"+10000-01-01Z\"}");
+    CHECK_AFTER(iso, EVENT_MYSQL, t, V_TIME(VALUE_DATE, -719528), "{\"c\":\"0000-01-01Z\"}");
+    CHECK_AFTER(iso, EVENT_MYSQL, t, V_TIME(VALUE_DATE, -719529), "{\"c\":\"-0001-12-31Z\"}");
     schema_table_free(t);
     t = one_col("time", VALUE_TIME);
     t->cols[0].scale = 6;
