@@ -1408,7 +1408,8 @@ static const struct tcache *table_cache(const struct render *rc, const struct sc
     pthread_mutex_lock(&r->lock);
     for (c = r->buckets[bucket]; c; c = c->next) {
         if (c->ptr == t && c->conn == conn) {
-            if (c->generation == t->generation)
+            /* 0: a table not made by schema_table_new, which has no generation */
+            if (c->generation == t->generation && t->generation != 0)
                 break;
             /* A new table at a reused address, often the same one rebuilt (a binlog reader
              * builds one per TABLE_MAP event). */
