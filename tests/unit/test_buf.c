@@ -1,10 +1,14 @@
 /*
  * Unit tests of src/buf.c (growth, JSON strings, numbers as Java/Jackson print them, base64) and
- * src/cursor.c (every read at and past the end).
+ * src/cursor.c (every read at and past the end). Doubles and floats are also checked against an
+ * oracle, buf's former printf/strtod formatter, on edge cases and random bit patterns:
+ * BUF_TEST_RANDOM=N sets how many of each (default 200000; a few seconds under ASan).
  */
 #include <float.h>
+#include <inttypes.h>
 #include <math.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -285,6 +289,258 @@ static void test_json_integers(void)
     buf_putc(&out, ' ');
     buf_json_uint(&out, UINT64_MAX);
     CHECK_STR(out.data, "-9223372036854775808 -1 18446744073709551615");
+
+    /* Every length, at and around each power of ten, and random values of every magnitude. */
+    char text[48];
+    int failures = 0;
+    for (int i = 0; i < 100000 && failures < 10; i++) {
+        uint64_t v = i < 60 ? 1 : rng() >> (rng() % 64);
+        for (int p = 0; i < 60 && p < i / 3; p++)
+            v *= 10;
+        v += i < 60 ? (uint64_t)(i % 3) - 1 : 0;
+        buf_reset(&out);
+        buf_json_uint(&out, v);
+        buf_putc(&out, ' ');
+        buf_json_int(&out, (int64_t)v);
+        snprintf(text, sizeof text, "%" PRIu64 " %" PRId64, v, (int64_t)v);
+        if (strcmp(out.data, text) != 0) {
+            failures++;
+            CHECK_STR(out.data, text);
+        }
+    }
+}
+
+/*
+ * The oracle: buf's former formatter, which finds Java's digits with the C library's correctly
+ * rounded conversions: the shortest precision whose printf "%.*e" strtod reads back as v (first
+ * trying a short m / 10^k without printf), and, when one digit does, the two-digit form if it
+ * reads back too. It follows Java's contract (see buf.c) but for one case it missed, fixed here.
+ */
+/* True when the decimal text reads back as v (as a float when is_float). */
+static int reads_back(const char *text, double v, int is_float)
+{
+    return is_float ? strtof(text, NULL) == (float)v : strtod(text, NULL) == v;
+}
+
+/*
+ * The fix the method above needed: at the first value of a binade the gap below is half the one
+ * above, so the closest decimal of some length can lie below the interval that reads back while
+ * the next one up lies inside (2^-44 is 5.684341886080802E-14, not ...8015E-14). Replaces text,
+ * "d.ddde±x", with that next decimal when it reads back.
+ */
+static int next_up_reads_back(char *text, double v, int is_float)
+{
+    char *e = strchr(text, 'e');
+    int exp10 = atoi(e + 1);
+    uint64_t m = 0, top = 1;
+    for (char *p = text; p < e; p++) {
+        if (*p != '.') {
+            m = m * 10 + (uint64_t)(*p - '0');
+            top *= 10;
+        }
+    }
+    if (++m == top) {
+        m /= 10;
+        exp10++;
+    }
+    char digits[24], up[48];
+    int n = snprintf(digits, sizeof digits, "%" PRIu64, m);
+    snprintf(up, sizeof up, "%c.%se%d", digits[0], n > 1 ? digits + 1 : "0", exp10);
+    if (!reads_back(up, v, is_float))
+        return 0;
+    strcpy(text, up);
+    return 1;
+}
+
+/*
+ * The digits of a normal double v > 0 written by people or databases as a short decimal
+ * m / 10^k, found without printf: when one with m < 10^15 reads back as v it is the only decimal
+ * of at most 15 digits that does (see oracle_decimal), so the conversions would find it too.
+ * m / 10^k computed from exact operands is correctly rounded, the value strtod reads for it; and
+ * v * 10^k lies within 0.25 of m, so rounding it finds m. Returns 0 when there is no such m.
+ */
+static int short_decimal(double v, char *digits, int *ndigits, int *exp10)
+{
+    static const double p10[] = {1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e6,  1e7,
+                                 1e8,  1e9,  1e10, 1e11, 1e12, 1e13, 1e14, 1e15,
+                                 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22};
+    for (int k = 0; k < (int)(sizeof p10 / sizeof p10[0]); k++) {
+        double t = v * p10[k];
+        if (t >= 1e15)
+            return 0;
+        double r = floor(t + 0.5);
+        if (r == 0 || r / p10[k] != v)
+            continue;
+        uint64_t m = (uint64_t)r;
+        int zeros = 0;
+        while (m % 10 == 0) {
+            m /= 10;
+            zeros++;
+        }
+        char tmp[20];
+        int n = 0;
+        for (; m > 0; m /= 10)
+            tmp[n++] = (char)('0' + m % 10);
+        for (int i = 0; i < n; i++)
+            digits[i] = tmp[n - 1 - i];
+        *ndigits = n;
+        *exp10 = n - 1 + zeros - k;
+        return 1;
+    }
+    return 0;
+}
+
+/*
+ * Java's Double.toString/Float.toString (JDK 19+, what Jackson writes): the shortest digits that
+ * read back to the same value, the closest of them to the value; when one digit would do, the
+ * closest of one or two digits (4.9E-324, not 5.0E-324). Plain notation with at least one
+ * fractional digit when 1e-3 <= |v| < 1e7, else d.dddE±n.
+ */
+static void oracle_decimal(struct buf *b, double v, int max_digits, int is_float)
+{
+    char digits[40];
+    int exp10 = 0;
+    int ndigits = 0;
+
+    if (isnan(v)) {
+        buf_puts(b, "\"NaN\"");
+        return;
+    }
+    if (isinf(v)) {
+        buf_puts(b, v > 0 ? "\"Infinity\"" : "\"-Infinity\"");
+        return;
+    }
+    if (v == 0) {
+        buf_puts(b, signbit(v) ? "-0.0" : "0.0");
+        return;
+    }
+    if (v < 0) {
+        buf_putc(b, '-');
+        v = -v;
+    }
+    /*
+     * A double's half-ulp is under 2^-53 of its value, less than half the spacing of 15-digit
+     * decimals; so when some decimal of at most 15 digits reads back as v, rounding v to 15
+     * digits gives exactly that decimal padded with zeros. One conversion then finds the
+     * shortest form for nearly all values, and longer forms are only tried when it fails.
+     * (Floats: 2^-24 against 6 digits.) Subnormals have fewer bits and start from 1 digit.
+     */
+    int exp2;
+    int binade_start = frexp(v, &exp2) == 0.5;
+    int first = max_digits == 17 ? 15 : 6;
+    if (v < (is_float ? (double)FLT_MIN : DBL_MIN))
+        first = 1;
+    int found = !is_float && v >= DBL_MIN && short_decimal(v, digits, &ndigits, &exp10);
+    /* Between 1e-7 and 1e15 every decimal of at most 15 digits is some m / 10^k that
+     * short_decimal tried (k <= 22), so none reads back and 15 digits would fail too. */
+    if (!found && !is_float && v >= 1e-7 && v < 1e15)
+        first = 16;
+    for (int prec = first; !found && prec <= max_digits; prec++) {
+        char tmp[48];
+        snprintf(tmp, sizeof tmp, "%.*e", prec - 1, v);
+        int same = prec == max_digits || reads_back(tmp, v, is_float) ||
+                   (binade_start && next_up_reads_back(tmp, v, is_float));
+        if (same) {
+            char *e = strchr(tmp, 'e');
+            exp10 = atoi(e + 1);
+            ndigits = 0;
+            for (char *p = tmp; p < e; p++)
+                if (*p >= '0' && *p <= '9')
+                    digits[ndigits++] = *p;
+            break;
+        }
+    }
+    while (ndigits > 1 && digits[ndigits - 1] == '0')
+        ndigits--;
+    /* (When short_decimal found one digit, no other decimal of two reads back.) */
+    if (ndigits == 1 && !found) {
+        /* Java never prints a one-digit form where a two-digit one reads back: 4.9E-324. */
+        char two[48];
+        snprintf(two, sizeof two, "%.1e", v);
+        if (reads_back(two, v, is_float) && two[2] != '0') {
+            digits[0] = two[0];
+            digits[1] = two[2];
+            ndigits = 2;
+            exp10 = atoi(strchr(two, 'e') + 1);
+        }
+    }
+
+    if (v >= 1e-3 && v < 1e7) {
+        if (exp10 >= 0) {
+            for (int i = 0; i <= exp10; i++)
+                buf_putc(b, i < ndigits ? digits[i] : '0');
+            buf_putc(b, '.');
+            if (ndigits > exp10 + 1)
+                buf_append(b, digits + exp10 + 1, (size_t)(ndigits - exp10 - 1));
+            else
+                buf_putc(b, '0');
+        } else {
+            buf_puts(b, "0.");
+            for (int i = 0; i < -exp10 - 1; i++)
+                buf_putc(b, '0');
+            buf_append(b, digits, (size_t)ndigits);
+        }
+    } else {
+        buf_putc(b, digits[0]);
+        buf_putc(b, '.');
+        if (ndigits > 1)
+            buf_append(b, digits + 1, (size_t)(ndigits - 1));
+        else
+            buf_putc(b, '0');
+        buf_printf(b, "E%d", exp10);
+    }
+}
+
+static int mismatches;
+
+static void same_as_oracle(double v, int is_float)
+{
+    buf_reset(&out);
+    buf_reset(&want);
+    if (is_float) {
+        buf_json_float(&out, (float)v);
+        oracle_decimal(&want, v, 9, 1);
+    } else {
+        buf_json_double(&out, v);
+        oracle_decimal(&want, v, 17, 0);
+    }
+    if (strcmp(out.data, want.data) != 0 && mismatches++ < 20)
+        unit_fail(__FILE__, __LINE__, "%s %a: got %s, want %s", is_float ? "float" : "double", v,
+                  out.data, want.data);
+}
+
+static void same_double(double v)
+{
+    same_as_oracle(v, 0);
+    same_as_oracle(nextafter(v, 0), 0);
+    same_as_oracle(nextafter(v, INFINITY), 0);
+}
+
+static void same_float(float v)
+{
+    same_as_oracle(v, 1);
+    same_as_oracle(nextafterf(v, 0), 1);
+    same_as_oracle(nextafterf(v, INFINITY), 1);
+}
+
+static long random_count(void)
+{
+    const char *n = getenv("BUF_TEST_RANDOM");
+    return n ? atol(n) : 200000;
+}
+
+static double bits_double(uint64_t bits)
+{
+    double v;
+    memcpy(&v, &bits, sizeof v);
+    return v;
+}
+
+static float bits_float(uint32_t bits)
+{
+    float v;
+    memcpy(&v, &bits, sizeof v);
+    return v;
 }
 
 static void test_java_double(void)
@@ -328,6 +584,107 @@ static void test_java_float(void)
     CHECK_STR(flt(-0.0f), "-0.0");
     CHECK_STR(flt(NAN), "\"NaN\"");
     CHECK_STR(flt(-INFINITY), "\"-Infinity\"");
+}
+
+static void test_java_double_binade_start(void)
+{
+    /* The interval below 2^-44 is narrow: 5.6843418860808015E-14 is the closest 17 digits. */
+    CHECK_STR(dbl(ldexp(1, -44)), "5.684341886080802E-14");
+    CHECK_STR(dbl(ldexp(1, 89)), "6.189700196426902E26");
+    CHECK_STR(dbl(ldexp(1, 1023)), "8.98846567431158E307");
+}
+
+static void test_java_double_oracle_edges(void)
+{
+    mismatches = 0;
+    for (int e = -1074; e <= 1023; e++)
+        same_double(ldexp(1, e));
+    for (int e = -323; e <= 308; e++) {
+        char text[16];
+        snprintf(text, sizeof text, "1e%d", e);
+        same_double(strtod(text, NULL));
+    }
+    /* Subnormals: the smallest, whose one or two digits are special, and the largest. */
+    for (uint64_t c = 1; c <= 20000; c++) {
+        same_as_oracle(bits_double(c), 0);
+        same_as_oracle(bits_double(((uint64_t)1 << 52) - c), 0);
+    }
+    for (int i = 0; i < 20000; i++)
+        same_as_oracle(bits_double(rng() >> 12), 0);
+    /* Integers, and fractions of the kind databases hold (the binlog benchmark's seq / 7). */
+    for (int i = 1; i <= 20000; i++) {
+        same_double(i);
+        same_double(i / 7.0);
+        same_double(i / 100.0);
+    }
+    same_double(DBL_MAX);
+    same_double(DBL_MIN);
+}
+
+/*
+ * Values whose rounding interval ends exactly on a short decimal, or that are one: v = c * 2^q
+ * with 5^j dividing 2c - 1, 2c + 1 or c. The end belongs to the interval when c is even, and then
+ * the short decimal is the answer; these are the integers that a rounded-up power of ten in buf.c
+ * would see as fractions.
+ */
+static void test_java_decimal_boundaries(void)
+{
+    mismatches = 0;
+    uint64_t p5 = 1;
+    for (int j = 1; j <= 24; j++) {
+        p5 *= 5;
+        for (int q = 1; q <= 90; q++) {
+            /* c = (p5 + 1) / 2 makes 2c - 1 a multiple; (p5 - 1) / 2, 2c + 1; 0, c itself. */
+            uint64_t residues[] = {(p5 + 1) / 2, (p5 - 1) / 2, 0};
+            for (int r = 0; r < 3; r++) {
+                for (int parity = 0; parity < 2; parity++) {
+                    uint64_t lo = (uint64_t)1 << 52, c = lo - lo % p5 + residues[r];
+                    while (c < lo || (c & 1) != (uint64_t)parity)
+                        c += p5;
+                    if (c < (uint64_t)1 << 53)
+                        same_as_oracle(ldexp((double)c, q), 0);
+                    if (p5 >= 1u << 23)
+                        continue;
+                    lo = 1u << 23;
+                    for (c = lo - lo % p5 + residues[r]; c < lo || (c & 1) != (uint64_t)parity;)
+                        c += p5;
+                    if (c < 1u << 24)
+                        same_as_oracle(ldexpf((float)c, q), 1);
+                }
+            }
+        }
+    }
+}
+
+static void test_java_double_oracle_random(void)
+{
+    mismatches = 0;
+    for (long i = random_count(); i > 0; i--)
+        same_as_oracle(bits_double(rng()), 0);
+}
+
+static void test_java_float_oracle(void)
+{
+    mismatches = 0;
+    for (int e = -149; e <= 127; e++)
+        same_float(ldexpf(1, e));
+    for (int e = -45; e <= 38; e++) {
+        char text[16];
+        snprintf(text, sizeof text, "1e%d", e);
+        same_float(strtof(text, NULL));
+    }
+    for (uint32_t c = 1; c <= 20000; c++) {
+        same_as_oracle(bits_float(c), 1);
+        same_as_oracle(bits_float((1u << 23) - c), 1);
+    }
+    for (int i = 1; i <= 20000; i++) {
+        same_float((float)i);
+        same_float((float)i / 7);
+    }
+    same_float(FLT_MAX);
+    same_float(FLT_MIN);
+    for (long i = random_count(); i > 0; i--)
+        same_as_oracle(bits_float((uint32_t)rng()), 1);
 }
 
 static void test_base64(void)
@@ -468,6 +825,11 @@ int main(int argc, char **argv)
         {"json integers", test_json_integers},
         {"doubles as Java prints them", test_java_double},
         {"floats as Java prints them", test_java_float},
+        {"doubles at the start of a binade", test_java_double_binade_start},
+        {"doubles like the oracle: powers, subnormals, fractions", test_java_double_oracle_edges},
+        {"doubles and floats on short decimal boundaries", test_java_decimal_boundaries},
+        {"doubles like the oracle: random bit patterns", test_java_double_oracle_random},
+        {"floats like the oracle", test_java_float_oracle},
         {"base64", test_base64},
         {"cursor integer reads and bounds", test_cursor_reads},
         {"cursor skip and bytes", test_cursor_skip_bytes},
