@@ -860,33 +860,36 @@ static int unescape(const char *s, size_t len, struct arena *a, struct pgtype_fi
 int pgtype_copy_fields(const char *line, size_t len, struct arena *a, struct pgtype_field *fields,
                        size_t n, struct error *err)
 {
-    size_t i = 0, start = 0;
-    bool escaped = false;
-    for (size_t pos = 0; pos <= len; pos++) {
-        if (pos < len && line[pos] == '\\') {
-            escaped = true;
-            pos++;
-            continue;
-        }
-        if (pos < len && line[pos] != '\t')
-            continue;
+    const char *p = line, *end = line + len;
+    size_t i = 0;
+    for (;;) {
         if (i >= n)
             return error_set(err, "malformed COPY data: more than %zu fields", n);
-        const char *s = line + start;
-        size_t fl = pos - start;
-        if (fl == 2 && s[0] == '\\' && s[1] == 'N') {
+        /* Two memchr find a field's end and whether it has escapes; with escapes (rare) it is
+         * walked again, since an escaped tab does not end it. */
+        const char *fe = memchr(p, '\t', (size_t)(end - p));
+        if (fe == NULL)
+            fe = end;
+        const char *bs = memchr(p, '\\', (size_t)(fe - p));
+        if (bs) {
+            for (fe = bs; fe < end && *fe != '\t';)
+                fe += *fe == '\\' && fe + 1 < end ? 2 : 1;
+        }
+        size_t fl = (size_t)(fe - p);
+        if (fl == 2 && p[0] == '\\' && p[1] == 'N') {
             fields[i].data = NULL;
             fields[i].len = 0;
-        } else if (escaped) {
-            if (unescape(s, fl, a, &fields[i], err) < 0)
+        } else if (bs) {
+            if (unescape(p, fl, a, &fields[i], err) < 0)
                 return -1;
         } else {
-            fields[i].data = s;
+            fields[i].data = p;
             fields[i].len = fl;
         }
         i++;
-        start = pos + 1;
-        escaped = false;
+        if (fe == end)
+            break;
+        p = fe + 1;
     }
     if (i != n)
         return error_set(err, "malformed COPY data: %zu fields, expected %zu", i, n);

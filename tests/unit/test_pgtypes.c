@@ -359,6 +359,15 @@ static void test_copy_fields(void)
     CHECK_INT(pgtype_copy_fields(empty, 1, arena, f, 2, &err), 0);
     CHECK(f[0].len == 0 && f[0].data != NULL && f[1].len == 0);
     CHECK(pgtype_copy_fields("a\\", 2, arena, f, 1, &err) < 0);
+    /* A backslash before a real tab keeps it in the field (COPY's "\c is c"). */
+    const char *tab = "x\\\ty\tz";
+    CHECK_INT(pgtype_copy_fields(tab, strlen(tab), arena, f, 2, &err), 0);
+    CHECK(f[0].len == 3 && memcmp(f[0].data, "x\ty", 3) == 0);
+    CHECK(f[1].len == 1 && f[1].data[0] == 'z');
+    const char *nulls = "\\N\t\\N";
+    CHECK_INT(pgtype_copy_fields(nulls, strlen(nulls), arena, f, 2, &err), 0);
+    CHECK(f[0].data == NULL && f[1].data == NULL);
+    CHECK(pgtype_copy_fields("a\tb\t", 4, arena, f, 2, &err) < 0);
 }
 
 int main(int argc, char **argv)
