@@ -114,12 +114,18 @@ static int bad(struct error *err, const char *what, const char *text, size_t len
     return error_set(err, "invalid %s value \"%.*s\"", what, (int)(len > 64 ? 64 : len), text);
 }
 
+/* isdigit without the locale table lookup it costs per character. */
+static bool is_digit(char c)
+{
+    return (unsigned)(unsigned char)c - '0' < 10;
+}
+
 /* Reads exactly n digits at *p. */
 static bool digits(const char **p, const char *end, int n, int64_t *v)
 {
     int64_t r = 0;
     for (int i = 0; i < n; i++) {
-        if (*p >= end || !isdigit((unsigned char)**p))
+        if (*p >= end || !is_digit(**p))
             return false;
         r = r * 10 + (**p - '0');
         (*p)++;
@@ -133,13 +139,13 @@ static bool number(const char **p, const char *end, int64_t *v)
 {
     int64_t r = 0;
     int n = 0;
-    while (*p < end && isdigit((unsigned char)**p) && n < 10) {
+    while (*p < end && is_digit(**p) && n < 10) {
         r = r * 10 + (**p - '0');
         (*p)++;
         n++;
     }
     *v = r;
-    return n > 0 && !(*p < end && isdigit((unsigned char)**p));
+    return n > 0 && !(*p < end && is_digit(**p));
 }
 
 /* Optional ".ffffff" (up to 6 digits) as microseconds. */
@@ -151,7 +157,7 @@ static bool fraction(const char **p, const char *end, int64_t *us)
     (*p)++;
     int n = 0;
     int64_t r = 0;
-    while (*p < end && isdigit((unsigned char)**p)) {
+    while (*p < end && is_digit(**p)) {
         if (n >= 6)
             return false;
         r = r * 10 + (**p - '0');
@@ -560,7 +566,7 @@ static int decode_decimal(const char *text, size_t len, struct arena *a, struct 
         bool special = is_word(text, len, "NaN") || is_word(text, len, "Infinity") ||
                        is_word(text, len, "-Infinity");
         for (size_t i = 0; i < len && !special; i++)
-            if (!isdigit((unsigned char)text[i]) && text[i] != '-' && text[i] != '.')
+            if (!is_digit(text[i]) && text[i] != '-' && text[i] != '.')
                 return bad(err, "numeric", text, len);
         if (len == 0)
             return bad(err, "numeric", text, len);
@@ -574,7 +580,7 @@ static int decode_decimal(const char *text, size_t len, struct arena *a, struct 
         char ch = text[i];
         if (ch == '$' || ch == ',')
             continue;
-        if (!isdigit((unsigned char)ch) && ch != '-' && ch != '.')
+        if (!is_digit(ch) && ch != '-' && ch != '.')
             return bad(err, "money", text, len);
         s[n++] = ch;
     }
