@@ -36,6 +36,7 @@ struct binlog_decoder {
     struct binlog_fde fde;
     struct binlog_fde inner_fde; /* events inside a TRANSACTION_PAYLOAD: no checksums */
     char *file;
+    int64_t file_index; /* binlog_file_index(file), for the order of every change */
     uint64_t pos;
     struct gtid_set *gtids; /* NULL when unknown */
     bool mariadb;
@@ -93,6 +94,7 @@ struct binlog_decoder *binlog_decoder_new(const struct binlog_decoder_opts *opts
     d->opts = *opts;
     binlog_fde_default(&d->fde, BINLOG_CHECKSUM_OFF);
     d->file = mem_strdup("");
+    d->file_index = -1;
     d->arena = arena_new();
     d->thread = -1;
     d->skipped = -1;
@@ -134,6 +136,7 @@ void binlog_decoder_start(struct binlog_decoder *d, const char *file, uint64_t p
 {
     free(d->file);
     d->file = mem_strdup(file ? file : "");
+    d->file_index = binlog_file_index(d->file);
     d->pos = pos;
     binlog_fde_default(&d->fde, checksum);
     d->mariadb = mariadb;
@@ -215,9 +218,8 @@ int64_t binlog_file_index(const char *file)
 #define ORDER_FILE_BITS 20
 #define ORDER_POS_SHIFT 11
 
-uint64_t binlog_order(const char *file, uint64_t pos, uint64_t k)
+static uint64_t order_encode(int64_t idx, uint64_t pos, uint64_t k)
 {
-    int64_t idx = binlog_file_index(file);
     if (idx < 0)
         idx = 0;
     if ((uint64_t)idx >= (UINT64_C(1) << ORDER_FILE_BITS) || pos >= (UINT64_C(1) << 32))
@@ -226,6 +228,11 @@ uint64_t binlog_order(const char *file, uint64_t pos, uint64_t k)
     if (low >= (UINT64_C(1) << 43))
         return 0;
     return (uint64_t)idx << 43 | low;
+}
+
+uint64_t binlog_order(const char *file, uint64_t pos, uint64_t k)
+{
+    return order_encode(binlog_file_index(file), pos, k);
 }
 
 /* Queries ---------------------------------------------------------------------------------- */
@@ -389,7 +396,7 @@ static void fill_source(struct binlog_decoder *d, struct event *e, uint32_t time
 
 static int order_of(struct binlog_decoder *d, uint64_t *order, struct error *err)
 {
-    uint64_t o = binlog_order(d->file, d->ev_start, d->k);
+    uint64_t o = order_encode(d->file_index, d->ev_start, d->k);
     if (o == 0 || d->k >= ((uint64_t)d->ev_size << ORDER_POS_SHIFT))
         return error_set(err,
                          "change %" PRIu64 " of the event at %s:%" PRIu64
@@ -729,6 +736,7 @@ static int process(struct binlog_decoder *d, const uint8_t *ev, size_t len, bool
             return -1;
         free(d->file);
         d->file = mem_strndup(r.file, r.file_len);
+        d->file_index = binlog_file_index(d->file);
         d->pos = r.pos;
         return 0;
     }

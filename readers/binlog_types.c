@@ -5,6 +5,7 @@
 #include <iconv.h>
 #include <inttypes.h>
 #include <math.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -28,21 +29,64 @@ static void set_buf(struct value *v, enum value_kind kind, struct arena *a,
 
 /* Character sets --------------------------------------------------------------------------- */
 
+/* How text in a character set becomes UTF-8. */
+enum charset_conv {
+    CONV_NONE,   /* it is UTF-8 already (or ASCII, or bytes) */
+    CONV_LATIN1, /* Windows-1252; dec8, swe7 and keybcs2 have no iconv converter: their ASCII
+                    half is right */
+    CONV_ICONV,
+};
+
 struct charset_info {
     const char *name;
     int maxlen;
+    enum charset_conv conv;
 };
 
 /* Generated from information_schema.COLLATIONS of MariaDB 10.11 (a superset of MySQL 5.6/5.7's
  * ids), plus MySQL 8's utf8mb3_tolower_ci (76), gb18030 (248-250) and utf8mb4 0900 (255-323). */
 static const struct charset_info charsets[] = {
-    {"armscii8", 1}, {"ascii", 1},   {"big5", 2},   {"binary", 1},  {"cp1250", 1},  {"cp1251", 1},
-    {"cp1256", 1},   {"cp1257", 1},  {"cp850", 1},  {"cp852", 1},   {"cp866", 1},   {"cp932", 2},
-    {"dec8", 1},     {"eucjpms", 3}, {"euckr", 2},  {"gb18030", 4}, {"gb2312", 2},  {"gbk", 2},
-    {"geostd8", 1},  {"greek", 1},   {"hebrew", 1}, {"hp8", 1},     {"keybcs2", 1}, {"koi8r", 1},
-    {"koi8u", 1},    {"latin1", 1},  {"latin2", 1}, {"latin5", 1},  {"latin7", 1},  {"macce", 1},
-    {"macroman", 1}, {"sjis", 2},    {"swe7", 1},   {"tis620", 1},  {"ucs2", 2},    {"ujis", 3},
-    {"utf16", 4},    {"utf16le", 4}, {"utf32", 4},  {"utf8mb3", 3}, {"utf8mb4", 4},
+    {"armscii8", 1, CONV_ICONV},
+    {"ascii", 1, CONV_NONE},
+    {"big5", 2, CONV_ICONV},
+    {"binary", 1, CONV_NONE},
+    {"cp1250", 1, CONV_ICONV},
+    {"cp1251", 1, CONV_ICONV},
+    {"cp1256", 1, CONV_ICONV},
+    {"cp1257", 1, CONV_ICONV},
+    {"cp850", 1, CONV_ICONV},
+    {"cp852", 1, CONV_ICONV},
+    {"cp866", 1, CONV_ICONV},
+    {"cp932", 2, CONV_ICONV},
+    {"dec8", 1, CONV_LATIN1},
+    {"eucjpms", 3, CONV_ICONV},
+    {"euckr", 2, CONV_ICONV},
+    {"gb18030", 4, CONV_ICONV},
+    {"gb2312", 2, CONV_ICONV},
+    {"gbk", 2, CONV_ICONV},
+    {"geostd8", 1, CONV_ICONV},
+    {"greek", 1, CONV_ICONV},
+    {"hebrew", 1, CONV_ICONV},
+    {"hp8", 1, CONV_ICONV},
+    {"keybcs2", 1, CONV_LATIN1},
+    {"koi8r", 1, CONV_ICONV},
+    {"koi8u", 1, CONV_ICONV},
+    {"latin1", 1, CONV_LATIN1},
+    {"latin2", 1, CONV_ICONV},
+    {"latin5", 1, CONV_ICONV},
+    {"latin7", 1, CONV_ICONV},
+    {"macce", 1, CONV_ICONV},
+    {"macroman", 1, CONV_ICONV},
+    {"sjis", 2, CONV_ICONV},
+    {"swe7", 1, CONV_LATIN1},
+    {"tis620", 1, CONV_ICONV},
+    {"ucs2", 2, CONV_ICONV},
+    {"ujis", 3, CONV_ICONV},
+    {"utf16", 4, CONV_ICONV},
+    {"utf16le", 4, CONV_ICONV},
+    {"utf32", 4, CONV_ICONV},
+    {"utf8mb3", 3, CONV_NONE},
+    {"utf8mb4", 4, CONV_NONE},
 };
 
 struct collation_range {
@@ -89,19 +133,26 @@ static const struct collation_range collations[] = {
     {1206, 1206, 38}, {1216, 1216, 39}, {1238, 1238, 39}, {1248, 1248, 40}, {1270, 1270, 40},
 };
 
+/* The charset of every collation id by index, built once from the ranges: a string value
+ * looks it up rather than searching them. */
+#define COLLATION_IDS 1280
+static uint8_t collation_charset[COLLATION_IDS]; /* charsets index + 1; 0 when unknown */
+static pthread_once_t collation_once = PTHREAD_ONCE_INIT;
+
+static void collation_table_init(void)
+{
+    for (size_t i = 0; i < sizeof collations / sizeof collations[0]; i++)
+        for (unsigned id = collations[i].first; id <= collations[i].last && id < COLLATION_IDS;
+             id++)
+            collation_charset[id] = (uint8_t)(collations[i].charset + 1);
+}
+
 static const struct charset_info *collation_info(uint16_t id)
 {
-    size_t lo = 0, hi = sizeof collations / sizeof collations[0];
-    while (lo < hi) {
-        size_t mid = (lo + hi) / 2;
-        if (id < collations[mid].first)
-            hi = mid;
-        else if (id > collations[mid].last)
-            lo = mid + 1;
-        else
-            return &charsets[collations[mid].charset];
-    }
-    return NULL;
+    pthread_once(&collation_once, collation_table_init);
+    if (id >= COLLATION_IDS || collation_charset[id] == 0)
+        return NULL;
+    return &charsets[collation_charset[id] - 1];
 }
 
 const char *binlog_collation_charset(uint16_t collation)
@@ -220,15 +271,13 @@ static int iconv_to_utf8(const char *cs, const char *from, const uint8_t *s, siz
 int binlog_to_utf8(uint16_t collation, const uint8_t *s, size_t len, struct buf *out,
                    struct error *err)
 {
-    const char *cs = binlog_collation_charset(collation);
-    if (cs == NULL || strcmp(cs, "utf8mb4") == 0 || strcmp(cs, "utf8mb3") == 0 ||
-        strcmp(cs, "ascii") == 0 || strcmp(cs, "binary") == 0) {
+    const struct charset_info *ci = collation_info(collation);
+    if (ci == NULL || ci->conv == CONV_NONE) {
         buf_append(out, s, len);
         return 0;
     }
-    if (strcmp(cs, "latin1") == 0 || strcmp(cs, "dec8") == 0 || strcmp(cs, "swe7") == 0 ||
-        strcmp(cs, "keybcs2") == 0) {
-        /* dec8, swe7 and keybcs2 have no iconv converter; their ASCII half is right. */
+    const char *cs = ci->name;
+    if (ci->conv == CONV_LATIN1) {
         for (size_t i = 0; i < len;) {
             /* ASCII, most of the text, is copied in runs rather than byte by byte. */
             size_t run = i;
@@ -598,8 +647,12 @@ static size_t decimal_digits(char *dst, uint32_t g, int width)
     return (size_t)width;
 }
 
-int binlog_decimal_to_text(const uint8_t *src, size_t len, int precision, int scale,
-                           struct buf *out, struct error *err)
+/* The longest text of a DECIMAL: a sign, 65 digits (or "0" and 30), a point, and a NUL. */
+#define DECIMAL_TEXT_MAX 68
+
+/* The value as text into out (NUL-terminated); its length, or -1 with *err. */
+static int decimal_text(const uint8_t *src, size_t len, int precision, int scale,
+                        char out[DECIMAL_TEXT_MAX], struct error *err)
 {
     size_t size = binlog_decimal_size(precision, scale);
     if (size == 0)
@@ -652,19 +705,35 @@ int binlog_decimal_to_text(const uint8_t *src, size_t len, int precision, int sc
     for (size_t i = 0; i < nd; i++)
         if (digits[i] != '0')
             zero = false;
+    size_t n = 0;
     if (neg && !zero)
-        buf_putc(out, '-');
-    if (lead == int_digits)
-        buf_putc(out, '0');
-    else
-        buf_append(out, digits + lead, int_digits - lead);
-    if (scale > 0) {
-        buf_putc(out, '.');
-        buf_append(out, digits + int_digits, nd - int_digits);
+        out[n++] = '-';
+    if (lead == int_digits) {
+        out[n++] = '0';
+    } else {
+        memcpy(out + n, digits + lead, int_digits - lead);
+        n += int_digits - lead;
     }
-    return 0;
+    if (scale > 0) {
+        out[n++] = '.';
+        memcpy(out + n, digits + int_digits, nd - int_digits);
+        n += nd - int_digits;
+    }
+    out[n] = '\0';
+    return (int)n;
 bad:
     return error_set(err, "DECIMAL(%d,%d) value has a digit group out of range", precision, scale);
+}
+
+int binlog_decimal_to_text(const uint8_t *src, size_t len, int precision, int scale,
+                           struct buf *out, struct error *err)
+{
+    char text[DECIMAL_TEXT_MAX];
+    int n = decimal_text(src, len, precision, scale, text, err);
+    if (n < 0)
+        return -1;
+    buf_append(out, text, (size_t)n);
+    return 0;
 }
 
 /* JSON ------------------------------------------------------------------------------------- */
@@ -1420,6 +1489,21 @@ out:
 
 /* Values ----------------------------------------------------------------------------------- */
 
+static bool is_ascii(const uint8_t *s, size_t len)
+{
+    size_t i = 0;
+    for (; i + 8 <= len; i += 8) {
+        uint64_t w;
+        memcpy(&w, s + i, sizeof w);
+        if (w & UINT64_C(0x8080808080808080))
+            return false;
+    }
+    for (; i < len; i++)
+        if (s[i] & 0x80)
+            return false;
+    return true;
+}
+
 static int read_string_value(struct cursor *c, const struct binlog_column *col, const uint8_t *p,
                              size_t len, struct arena *a, struct value *out,
                              struct error *err)
@@ -1443,9 +1527,10 @@ static int read_string_value(struct cursor *c, const struct binlog_column *col, 
         set_str(out, VALUE_BYTES, p, len);
         return 0;
     }
-    const char *cs = binlog_collation_charset(coll);
-    if (cs == NULL || strcmp(cs, "utf8mb4") == 0 || strcmp(cs, "utf8mb3") == 0 ||
-        strcmp(cs, "ascii") == 0) {
+    /* UTF-8 as is, and the ASCII text of single-byte character sets, are borrowed from the
+     * event rather than copied. */
+    const struct charset_info *ci = collation_info(coll);
+    if (ci == NULL || ci->conv == CONV_NONE || (ci->conv == CONV_LATIN1 && is_ascii(p, len))) {
         set_str(out, VALUE_STRING, p, len);
         return 0;
     }
@@ -1567,14 +1652,11 @@ int binlog_value_read(struct cursor *c, const struct binlog_column *col, struct 
             return error_set(err, "DECIMAL(%d,%d) is not a valid decimal type", precision, scale);
         if (!cursor_bytes(c, n, &p))
             return truncated(c, col, err);
-        struct buf b;
-        buf_init(&b);
-        if (binlog_decimal_to_text(p, n, precision, scale, &b, err) < 0) {
-            buf_free(&b);
+        char *text = arena_alloc(a, DECIMAL_TEXT_MAX);
+        int len = decimal_text(p, n, precision, scale, text, err);
+        if (len < 0)
             return -1;
-        }
-        set_buf(out, VALUE_DECIMAL, a, &b);
-        buf_free(&b);
+        set_str(out, VALUE_DECIMAL, text, (size_t)len);
         return 0;
     }
     case BT_BIT: {
