@@ -56,6 +56,19 @@ writer() {
 lines() { if [ -f "$1" ]; then wc -l <"$1"; else echo 0; fi; }
 # has_lines FILE N: FILE has at least N lines (for wait_for, which re-runs it).
 has_lines() { [ "$(lines "$1")" -ge "$2" ]; }
+# kill_at_lines FILE N: lets dbtail run in slices of a few milliseconds (SIGCONT, SIGSTOP)
+# until FILE has N lines, then kills it with -9 while it is stopped, so that it dies a slice
+# after the N-th line however fast it reads, not a polling interval (a whole snapshot) later.
+kill_at_lines() {
+    local deadline=$((SECONDS + 60))
+    kill -STOP "$DBTAIL_PID"
+    while [ "$(lines "$1")" -lt "$2" ] && [ $SECONDS -lt $deadline ]; do
+        kill -CONT "$DBTAIL_PID"
+        sleep 0.005
+        kill -STOP "$DBTAIL_PID"
+    done
+    kill -9 "$DBTAIL_PID"; wait "$DBTAIL_PID" 2>/dev/null
+}
 
 run_flavour() {
     local flavour=$1 port=$2 q=$3 cfg out="$TMP_ROOT/$1.jsonl"
@@ -67,8 +80,7 @@ run_flavour() {
     on_exit "touch $TMP_ROOT/stop-writer; wait $writer_pid"
 
     start_dbtail "$flavour" run -c "$cfg"
-    wait_for 60 has_lines "$out" 4000
-    kill -9 "$DBTAIL_PID"; wait "$DBTAIL_PID" 2>/dev/null
+    kill_at_lines "$out" 4000
     check "$flavour: killed during the snapshot" \
         bash -c "! grep -q 'snapshot done' '$TMP_ROOT/$flavour.log'"
 
