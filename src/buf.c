@@ -133,6 +133,9 @@ static size_t first_stop(uint64_t stops)
 #endif
 }
 
+/* The input buf_json_str escapes with one reservation of six times its size (\u00XX). */
+#define JSON_STR_CHUNK 4096
+
 void buf_json_str(struct buf *b, const char *s, size_t len)
 {
     /* Upper case, as Jackson writes \u escapes. */
@@ -140,63 +143,66 @@ void buf_json_str(struct buf *b, const char *s, size_t len)
     const unsigned char *p = (const unsigned char *)s;
     size_t i = 0;
 
-    buf_reserve(b, len + 2);
     buf_putc(b, '"');
     while (i < len) {
-        if (len - i >= 8) {
-            uint64_t w;
-            memcpy(&w, p + i, 8);
-            uint64_t stops = stop_bytes(w);
-            size_t run = stops ? first_stop(stops) : 8;
-            /* The whole word is stored (one move, no call); only its plain bytes count. */
-            buf_reserve(b, 8);
-            memcpy(b->data + b->len, &w, 8);
-            b->len += run;
-            i += run;
-            if (run == 8)
+        /*
+         * Room for the worst case of a chunk, so that the loop writes through d unchecked; the
+         * slack covers a word stored whole and a run or UTF-8 sequence ending past the chunk.
+         */
+        size_t end = len - i > JSON_STR_CHUNK ? i + JSON_STR_CHUNK : len;
+        buf_reserve(b, (end - i) * 6 + 32);
+        char *d = b->data + b->len;
+        while (i < end) {
+            if (len - i >= 8) {
+                uint64_t w;
+                memcpy(&w, p + i, 8);
+                uint64_t stops = stop_bytes(w);
+                /* The whole word is stored (one move); only its plain bytes count. */
+                memcpy(d, &w, 8);
+                size_t run = stops ? first_stop(stops) : 8;
+                d += run;
+                i += run;
+                if (run == 8)
+                    continue;
+            } else if (p[i] >= 0x20 && p[i] < 0x80 && p[i] != '"' && p[i] != '\\') {
+                *d++ = (char)p[i++];
                 continue;
-        } else if (p[i] >= 0x20 && p[i] < 0x80 && p[i] != '"' && p[i] != '\\') {
-            buf_putc(b, (char)p[i++]);
-            continue;
-        }
-        unsigned char c = p[i];
-        if (c == '"' || c == '\\') {
-            char esc[2] = {'\\', (char)c};
-            buf_append(b, esc, 2);
-            i++;
-        } else if (c < 0x20) {
-            switch (c) {
-            case '\n':
-                buf_append(b, "\\n", 2);
-                break;
-            case '\r':
-                buf_append(b, "\\r", 2);
-                break;
-            case '\t':
-                buf_append(b, "\\t", 2);
-                break;
-            case '\b':
-                buf_append(b, "\\b", 2);
-                break;
-            case '\f':
-                buf_append(b, "\\f", 2);
-                break;
-            default: {
-                char esc[6] = {'\\', 'u', '0', '0', hex[c >> 4], hex[c & 0xF]};
-                buf_append(b, esc, 6);
             }
-            }
-            i++;
-        } else {
-            int n = utf8_seq(p + i, len - i);
-            if (n < 0) {
-                buf_append(b, "\xEF\xBF\xBD", 3);
-                i += (size_t)-n;
+            unsigned char c = p[i];
+            if (c == '"' || c == '\\') {
+                d[0] = '\\';
+                d[1] = (char)c;
+                d += 2;
+                i++;
+            } else if (c < 0x20) {
+                /* Jackson's short escapes, else \u00XX. */
+                static const char short_esc[32] = {
+                    ['\b'] = 'b', ['\t'] = 't', ['\n'] = 'n', ['\f'] = 'f', ['\r'] = 'r'};
+                d[0] = '\\';
+                if (short_esc[c]) {
+                    d[1] = short_esc[c];
+                    d += 2;
+                } else {
+                    memcpy(d + 1, "u00", 3);
+                    d[4] = hex[c >> 4];
+                    d[5] = hex[c & 0xF];
+                    d += 6;
+                }
+                i++;
             } else {
-                buf_append(b, p + i, (size_t)n);
-                i += (size_t)n;
+                int n = utf8_seq(p + i, len - i);
+                if (n < 0) {
+                    memcpy(d, "\xEF\xBF\xBD", 3);
+                    d += 3;
+                    i += (size_t)-n;
+                } else {
+                    memcpy(d, p + i, (size_t)n);
+                    d += n;
+                    i += (size_t)n;
+                }
             }
         }
+        b->len = (size_t)(d - b->data);
     }
     buf_putc(b, '"');
 }
