@@ -4,7 +4,6 @@
  */
 #include "mysql_rows.h"
 
-#include <errno.h>
 #include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -23,7 +22,7 @@
 #define BATCH_CELLS 8192
 #define BATCH_BYTES (256u << 10)
 #define DATA_CAP    (BATCH_BYTES + BATCH_BYTES / 4)
-/* The thread fills one, the reader holds two (a row and the one after it). */
+/* The reader holds two (a row's and the next one's), the thread fills one, three wait. */
 #define NBATCHES 6
 
 struct batch {
@@ -51,8 +50,8 @@ struct myrows {
     pthread_t thread;
     pthread_mutex_t mu;
     pthread_cond_t cv;
-    struct batch *free_[NBATCHES]; /* stack of empty batches */
-    size_t nfree;
+    struct batch *empty[NBATCHES]; /* stack of empty batches */
+    size_t nempty;
     struct batch *full[NBATCHES]; /* ring of filled batches, oldest first */
     size_t full_head, nfull;
     bool stop;     /* myrows_free asked the thread to end */
@@ -139,13 +138,13 @@ static void *fetch_thread(void *arg)
     struct myrows *f = arg;
     for (;;) {
         pthread_mutex_lock(&f->mu);
-        while (f->nfree == 0 && !f->stop)
+        while (f->nempty == 0 && !f->stop)
             pthread_cond_wait(&f->cv, &f->mu);
         if (f->stop) {
             pthread_mutex_unlock(&f->mu);
             return NULL;
         }
-        struct batch *b = f->free_[--f->nfree];
+        struct batch *b = f->empty[--f->nempty];
         pthread_mutex_unlock(&f->mu);
 
         batch_reset(b);
@@ -218,7 +217,7 @@ int myrows_start(MYSQL *conn, MYSQL_RES *res, const struct mysql_table_def *def,
         b->len = mem_alloc(cells * sizeof *b->len);
         b->vals = mem_alloc(cells * sizeof *b->vals);
         b->arena = arena_new();
-        f->free_[f->nfree++] = b;
+        f->empty[f->nempty++] = b;
     }
     pthread_mutex_init(&f->mu, NULL);
     pthread_cond_init(&f->cv, NULL);
@@ -253,7 +252,7 @@ static struct batch *take(struct myrows *f)
 static void give_back(struct myrows *f, struct batch *b)
 {
     pthread_mutex_lock(&f->mu);
-    f->free_[f->nfree++] = b;
+    f->empty[f->nempty++] = b;
     pthread_cond_broadcast(&f->cv);
     pthread_mutex_unlock(&f->mu);
 }
