@@ -941,11 +941,11 @@ static const uint64_t pow5[] = {
  * has y's integer part above bit 128 and its fraction below, exactly when g is exact
  * (-55 <= k <= 0). A rounded-up g adds less than 2^-68 to y, too little to reach the next
  * integer: for 0 < k <= 29 y's denominator is 5^k (q > k), so a fraction is at least
- * 5^-29 > 2^-68 from it; for the other k (|v| beyond about 1e46 and 1e-39) this rests on the
- * bound Giulietti proves for his 126-bit g, whose error is four times larger. Floats need no
- * such help: x < 2^27 and -46 <= k <= 31, so g is exact for k <= 0 and for k > 0 the error is
- * below 2^-95 < 5^-31. But a rounded-up g gives an integer y a fraction: for k > 0, y is an
- * integer exactly when 5^k divides x (so k < 25); for k < -55, never (2^(k-q) would have to
+ * 5^-29 > 2^-68 from it; for every double, scripts/buf_pow10.py proves it by finding, with
+ * Euclid's algorithm, the x that brings y closest below an integer (it holds with g 10 bits
+ * shorter). Floats: x < 2^27 and -46 <= k <= 31, so g is exact for k <= 0 and for k > 0 the
+ * error is below 2^-95 < 5^-31. But a rounded-up g gives an integer y a fraction: for k > 0, y is
+ * an integer exactly when 5^k divides x (so k < 25); for k < -55, never (2^(k-q) would have to
  * divide x).
  */
 static uint64_t to_odd(uint64_t x, int q, int k)
