@@ -177,7 +177,7 @@ int binlog_parse_fde(const uint8_t *ev, size_t len, struct binlog_fde *fde, stru
     return 0;
 }
 
-int binlog_event_body(const struct binlog_fde *fde, const uint8_t *ev, size_t len,
+static int event_body(const struct binlog_fde *fde, const uint8_t *ev, size_t len, bool verify,
                       struct cursor *body, struct error *err)
 {
     struct binlog_header h;
@@ -195,7 +195,7 @@ int binlog_event_body(const struct binlog_fde *fde, const uint8_t *ev, size_t le
         if (end < (size_t)fde->header_len + BINLOG_CHECKSUM_LEN)
             return error_set(err, "%s event of %zu bytes is too short for its checksum",
                              binlog_type_name(h.type), end);
-        if (h.type != BINLOG_FORMAT_DESCRIPTION && !crc_ok(ev, end))
+        if (verify && h.type != BINLOG_FORMAT_DESCRIPTION && !crc_ok(ev, end))
             return error_set(err, "%s event fails its CRC32 checksum", binlog_type_name(h.type));
         end -= BINLOG_CHECKSUM_LEN;
     }
@@ -204,6 +204,18 @@ int binlog_event_body(const struct binlog_fde *fde, const uint8_t *ev, size_t le
                          binlog_type_name(h.type), end, fde->header_len);
     cursor_init(body, ev + fde->header_len, end - fde->header_len);
     return 0;
+}
+
+int binlog_event_body(const struct binlog_fde *fde, const uint8_t *ev, size_t len,
+                      struct cursor *body, struct error *err)
+{
+    return event_body(fde, ev, len, true, body, err);
+}
+
+int binlog_event_body_unverified(const struct binlog_fde *fde, const uint8_t *ev, size_t len,
+                                 struct cursor *body, struct error *err)
+{
+    return event_body(fde, ev, len, false, body, err);
 }
 
 static uint8_t post_header(const struct binlog_fde *fde, uint8_t type, uint8_t def)

@@ -118,6 +118,9 @@ DBT_MUSTCHECK int binlog_parse_fde(const uint8_t *ev, size_t len, struct binlog_
  * points *body at the bytes between the common header and the checksum. */
 DBT_MUSTCHECK int binlog_event_body(const struct binlog_fde *fde, const uint8_t *ev, size_t len,
                                     struct cursor *body, struct error *err);
+/** The same without verifying the checksum, for a reader whose events another one verifies. */
+DBT_MUSTCHECK int binlog_event_body_unverified(const struct binlog_fde *fde, const uint8_t *ev,
+                                               size_t len, struct cursor *body, struct error *err);
 
 struct binlog_rotate {
     uint64_t pos;

@@ -75,6 +75,13 @@ DBT_MUSTCHECK int binlog_decoder_feed(struct binlog_decoder *d, const uint8_t *e
 DBT_MUSTCHECK int binlog_decoder_next(struct binlog_decoder *d, const struct event **ev,
                                       struct error *err);
 
+/** While skim is true the events fed are read only for the state they carry (formats, tables,
+ * transactions, GTIDs, position): their checksums are not verified and rows events produce no
+ * change events (nor count in binlog_decoder_txn_changes). For a reader that splits the same
+ * events among several decoders, each one skimming the events another decodes in full (and
+ * reports the errors of). Set it before feeding an event. */
+void binlog_decoder_skim(struct binlog_decoder *d, bool skim);
+
 /** The binlog file and position after the last whole event decoded. */
 const char *binlog_decoder_file(const struct binlog_decoder *d);
 uint64_t binlog_decoder_pos(const struct binlog_decoder *d);

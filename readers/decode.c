@@ -1,18 +1,29 @@
 /*
- * decode: `dbtail decode [--format debezium|flat] BINLOG_FILE...`. Reads binlog files with the
- * reader's own decoder and prints the records the file sink would write for them, one JSON line
- * each, rendered with topic.prefix "decode" and without schemas (flat: through
+ * decode: `dbtail decode [--format debezium|flat] [--threads N] BINLOG_FILE...`. Reads binlog
+ * files with the reader's own decoder and prints the records the file sink would write for them,
+ * one JSON line each, rendered with topic.prefix "decode" and without schemas (flat: through
  * ExtractNewRecordState). Column names come from the TABLE_MAP metadata
  * (binlog_row_metadata=FULL) or are col_1, col_2, ... A truncated or corrupt file prints the
  * events before the damage, then an error naming the file offset, and exits 1.
+ *
+ * With N threads (default: the online CPUs) every worker runs its own decoder over the whole
+ * file, so formats, TABLE_MAPs, transactions and positions are the same in all of them, but
+ * renders only its share: the file is cut at event boundaries into units of about
+ * DECODE_UNIT_BYTES, unit u is worker u mod N's, and the others skim it (binlog_decoder_skim:
+ * no rows, no checksums). A worker renders into a small ring of chunks and waits when it is
+ * full; the main thread writes the chunks unit by unit, in file order. A unit's errors are
+ * reported by its owner, which checks everything a skimmer does and more, so the output up to
+ * an error and the error itself are those of one thread.
  */
 #include "decode.h"
 
 #include <errno.h>
 #include <inttypes.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "../src/buf.h"
 #include "../src/config.h"
@@ -25,10 +36,17 @@ struct decode_table {
     struct schema_table *schema;
 };
 
+struct decode_worker;
+
+/* One decoder's pass over the files: its tables, and where its records go. */
 struct decode_ctx {
     struct decode_table *tables;
     size_t ntables;
-    struct buf line;
+    const struct render *r;
+    struct buf *out;
+    struct decode_worker *worker; /* NULL: out goes to stdout */
+    size_t index, nworkers;       /* this decoder renders the units u with u % nworkers == index */
+    size_t unit_bytes;
 };
 
 /* The schema a TABLE_MAP alone gives: its names or col_N, its key, its types. */
@@ -63,24 +81,88 @@ static int decode_table_map(void *ctx, struct binlog_table *tm, struct binlog_de
     return 0;
 }
 
+static void decode_clear_tables(struct decode_ctx *dc)
+{
+    for (size_t k = 0; k < dc->ntables; k++)
+        schema_table_free(dc->tables[k].schema);
+    dc->ntables = 0;
+}
+
 /* Records are written in chunks of this size: a write per line costs more than the rendering. */
 #define DECODE_OUT_CHUNK 65536
 /* The file is read in chunks of this size rather than whole, so memory stays flat. */
 #define DECODE_IN_CHUNK (1024 * 1024)
+/* A unit ends at the first event that starts this far from its start: large enough that
+ * switching workers costs little, small enough that a worker's ring holds a unit's records
+ * (about 5 times as many bytes with the Debezium envelope). */
+#define DECODE_UNIT_BYTES (256 * 1024)
+/* Chunks a worker may render ahead of the main thread: more than a unit's records. */
+#define DECODE_RING 32
+/* Each worker reads the whole file: beyond a few, more of them only add skimming. */
+#define DECODE_MAX_THREADS 8
 
-static void decode_flush(struct decode_ctx *dc)
+/* How a chunk of a worker's output ends. */
+enum chunk_end {
+    CHUNK_MORE,     /* the unit goes on in the next chunk */
+    CHUNK_UNIT_END, /* the unit ends with it */
+    CHUNK_FILE_END, /* (empty) the worker has no more units */
+    CHUNK_ERROR,    /* the worker stopped with its err after the chunk's records */
+};
+
+struct decode_chunk {
+    struct buf data;
+    enum chunk_end end;
+};
+
+struct decode_worker {
+    pthread_t thread;
+    const char *path;
+    struct decode_ctx dc;
+    struct error err;
+    /* The published chunks are ring[head..tail) (mod DECODE_RING), the main thread's; the
+     * worker renders into ring[tail]. mu guards head, tail and cancel; cond signals a change
+     * of either to the one that waits (the worker when the ring is full, the main thread when
+     * it is empty). */
+    pthread_mutex_t mu;
+    pthread_cond_t cond;
+    size_t head, tail;
+    bool cancel;
+    struct decode_chunk ring[DECODE_RING];
+};
+
+static void decode_write(struct buf *b)
 {
-    fwrite(dc->line.data, 1, dc->line.len, stdout);
-    buf_reset(&dc->line);
+    if (b->len > 0)
+        fwrite(b->data, 1, b->len, stdout);
+    buf_reset(b);
+}
+
+/* Ends the chunk the decoder renders into; -1 when the main thread no longer wants any. */
+static int decode_chunk_done(struct decode_ctx *dc, enum chunk_end end)
+{
+    struct decode_worker *w = dc->worker;
+    if (w == NULL) {
+        decode_write(dc->out);
+        return 0;
+    }
+    pthread_mutex_lock(&w->mu);
+    w->ring[w->tail % DECODE_RING].end = end;
+    w->tail++;
+    pthread_cond_signal(&w->cond);
+    while (!w->cancel && w->tail - w->head == DECODE_RING)
+        pthread_cond_wait(&w->cond, &w->mu);
+    bool cancel = w->cancel;
+    pthread_mutex_unlock(&w->mu);
+    dc->out = &w->ring[w->tail % DECODE_RING].data;
+    return cancel ? -1 : 0;
 }
 
 static int decode_emit(void *ctx, const struct render_record *rec, struct error *err)
 {
-    (void)err;
     struct decode_ctx *dc = ctx;
-    render_record_line(&dc->line, rec);
-    if (dc->line.len >= DECODE_OUT_CHUNK)
-        decode_flush(dc);
+    render_record_line(dc->out, rec);
+    if (dc->out->len >= DECODE_OUT_CHUNK && decode_chunk_done(dc, CHUNK_MORE) < 0)
+        return error_set(err, "decoding cancelled");
     return 0;
 }
 
@@ -124,8 +206,9 @@ static int input_fill(struct decode_input *in, size_t need, const char *path, st
     return 0;
 }
 
-static int decode_file(const char *path, const struct render *r, struct decode_ctx *dc,
-                       struct error *err)
+/* Decodes the file, rendering the units that are dc's; with several workers each unit dc
+ * renders ends with a CHUNK_UNIT_END. */
+static int decode_file(const char *path, struct decode_ctx *dc, struct error *err)
 {
     FILE *f = fopen(path, "rb");
     if (f == NULL)
@@ -152,11 +235,22 @@ static int decode_file(const char *path, const struct render *r, struct decode_c
     base = base ? base + 1 : path;
     binlog_decoder_start(d, base, BINLOG_MAGIC_LEN, BINLOG_CHECKSUM_OFF, NULL, false);
     size_t off = BINLOG_MAGIC_LEN;
+    size_t unit = 0, unit_start = off;
+    bool mine = dc->index == 0;
+    binlog_decoder_skim(d, !mine);
     for (;;) {
         if (input_fill(&in, BINLOG_HEADER_LEN, path, err) < 0)
             goto out;
         if (input_avail(&in) == 0)
             break;
+        if (dc->nworkers > 1 && off - unit_start >= dc->unit_bytes) {
+            if (mine && decode_chunk_done(dc, CHUNK_UNIT_END) < 0)
+                goto out;
+            unit++;
+            unit_start = off;
+            mine = unit % dc->nworkers == dc->index;
+            binlog_decoder_skim(d, !mine);
+        }
         struct binlog_header h = {0};
         struct error longer;
         /* An event longer than what is read is read whole, or as much of it as the file has. */
@@ -171,9 +265,9 @@ static int decode_file(const char *path, const struct render *r, struct decode_c
         const struct event *ev;
         int n;
         while ((n = binlog_decoder_next(d, &ev, err)) == 1) {
-            if (ev->op == EVENT_COMMIT || ev->op == EVENT_HEARTBEAT)
+            if (!mine || ev->op == EVENT_COMMIT || ev->op == EVENT_HEARTBEAT)
                 continue;
-            if (render_event(r, ev, decode_emit, dc, err) < 0) {
+            if (render_event(dc->r, ev, decode_emit, dc, err) < 0) {
                 error_wrap(err, "%s at offset %zu: ", path, off);
                 goto out;
             }
@@ -186,27 +280,141 @@ static int decode_file(const char *path, const struct render *r, struct decode_c
         in.start += h.event_size;
     }
     rc = 0;
+    if (dc->nworkers > 1 && mine && decode_chunk_done(dc, CHUNK_UNIT_END) < 0)
+        rc = -1;
 out:
     binlog_decoder_free(d);
     free(in.data);
     fclose(f);
+    decode_clear_tables(dc);
     return rc;
+}
+
+static void *decode_worker_main(void *arg)
+{
+    struct decode_worker *w = arg;
+    if (decode_file(w->path, &w->dc, &w->err) < 0)
+        (void)decode_chunk_done(&w->dc, CHUNK_ERROR);
+    else
+        (void)decode_chunk_done(&w->dc, CHUNK_FILE_END);
+    return NULL;
+}
+
+/* Decodes the file with n workers and writes their chunks in file order. */
+static int decode_file_threads(const char *path, const struct render *const *renders, size_t n,
+                               size_t unit_bytes, struct error *err)
+{
+    struct decode_worker *workers = mem_calloc(n, sizeof *workers);
+    for (size_t i = 0; i < n; i++) {
+        struct decode_worker *w = &workers[i];
+        w->path = path;
+        w->dc = (struct decode_ctx){
+            .r = renders[i],
+            .out = &w->ring[0].data,
+            .worker = w,
+            .index = i,
+            .nworkers = n,
+            .unit_bytes = unit_bytes,
+        };
+        for (size_t k = 0; k < DECODE_RING; k++)
+            buf_init(&w->ring[k].data);
+        pthread_mutex_init(&w->mu, NULL);
+        pthread_cond_init(&w->cond, NULL);
+    }
+    int rc = 0;
+    size_t started = 0;
+    for (; started < n; started++) {
+        int e =
+            pthread_create(&workers[started].thread, NULL, decode_worker_main, &workers[started]);
+        if (e != 0) {
+            rc = error_set(err, "could not start a decoding thread: %s (try --threads 1)",
+                           strerror(e));
+            break;
+        }
+    }
+    for (size_t unit = 0; rc == 0; unit++) {
+        struct decode_worker *w = &workers[unit % n];
+        enum chunk_end end;
+        do {
+            pthread_mutex_lock(&w->mu);
+            while (w->head == w->tail)
+                pthread_cond_wait(&w->cond, &w->mu);
+            pthread_mutex_unlock(&w->mu);
+            struct decode_chunk *c = &w->ring[w->head % DECODE_RING];
+            decode_write(&c->data);
+            end = c->end;
+            pthread_mutex_lock(&w->mu);
+            w->head++;
+            pthread_cond_signal(&w->cond);
+            pthread_mutex_unlock(&w->mu);
+        } while (end == CHUNK_MORE);
+        if (end == CHUNK_ERROR) {
+            *err = w->err;
+            rc = -1;
+        }
+        if (end != CHUNK_UNIT_END)
+            break;
+    }
+    for (size_t i = 0; i < started; i++) {
+        struct decode_worker *w = &workers[i];
+        pthread_mutex_lock(&w->mu);
+        w->cancel = true;
+        pthread_cond_signal(&w->cond);
+        pthread_mutex_unlock(&w->mu);
+    }
+    for (size_t i = 0; i < n; i++) {
+        struct decode_worker *w = &workers[i];
+        if (i < started)
+            pthread_join(w->thread, NULL);
+        free(w->dc.tables);
+        for (size_t k = 0; k < DECODE_RING; k++)
+            buf_free(&w->ring[k].data);
+        pthread_mutex_destroy(&w->mu);
+        pthread_cond_destroy(&w->cond);
+    }
+    free(workers);
+    return rc;
+}
+
+/* The default: one worker per online CPU, within DECODE_MAX_THREADS. */
+static size_t decode_default_threads(void)
+{
+    long n = sysconf(_SC_NPROCESSORS_ONLN);
+    if (n < 1)
+        return 1;
+    return n > DECODE_MAX_THREADS ? DECODE_MAX_THREADS : (size_t)n;
 }
 
 static void usage(void)
 {
-    fprintf(stderr, "usage: dbtail decode [--format debezium|flat] BINLOG_FILE...\n");
+    fprintf(stderr, "usage: dbtail decode [--format debezium|flat] [--threads N] BINLOG_FILE...\n");
+}
+
+/* N in 1..DECODE_MAX_THREADS, else 0. */
+static size_t parse_threads(const char *s)
+{
+    char *end;
+    errno = 0;
+    long v = strtol(s, &end, 10);
+    if (errno != 0 || end == s || *end != '\0' || v < 1 || v > DECODE_MAX_THREADS)
+        return 0;
+    return (size_t)v;
 }
 
 int decode_main(int argc, char **argv)
 {
     const char *format = "debezium";
+    const char *threads_arg = NULL;
     int i = 1;
     for (; i < argc; i++) {
         if (strcmp(argv[i], "--format") == 0 && i + 1 < argc) {
             format = argv[++i];
         } else if (strncmp(argv[i], "--format=", 9) == 0) {
             format = argv[i] + 9;
+        } else if (strcmp(argv[i], "--threads") == 0 && i + 1 < argc) {
+            threads_arg = argv[++i];
+        } else if (strncmp(argv[i], "--threads=", 10) == 0) {
+            threads_arg = argv[i] + 10;
         } else if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
             usage();
             return 0;
@@ -225,10 +433,21 @@ int decode_main(int argc, char **argv)
         fprintf(stderr, "dbtail decode: --format must be debezium or flat, not %s\n", format);
         return 2;
     }
+    size_t nthreads = threads_arg ? parse_threads(threads_arg) : decode_default_threads();
+    if (nthreads == 0) {
+        fprintf(stderr, "dbtail decode: --threads must be a number from 1 to %d, not %s\n",
+                DECODE_MAX_THREADS, threads_arg);
+        return 2;
+    }
     if (i >= argc) {
         usage();
         return 2;
     }
+    /* For tests: units this small interleave the workers on the small captures. */
+    size_t unit_bytes = DECODE_UNIT_BYTES;
+    const char *unit_env = getenv("DBTAIL_DECODE_UNIT_BYTES");
+    if (unit_env != NULL && atol(unit_env) > 0)
+        unit_bytes = (size_t)atol(unit_env);
     struct config *cfg = config_new();
     config_set(cfg, "connector.class", "io.debezium.connector.mysql.MySqlConnector");
     config_set(cfg, "topic.prefix", "decode");
@@ -239,30 +458,35 @@ int decode_main(int argc, char **argv)
         config_set(cfg, "transforms.unwrap.type", "io.debezium.transforms.ExtractNewRecordState");
     }
     struct error err;
-    struct render *r = NULL;
     int status = 0;
-    if (render_new(cfg, &r, &err) < 0) {
-        fprintf(stderr, "dbtail decode: %s\n", err.msg);
-        config_free(cfg);
-        return 1;
+    /* A render per worker: they share nothing then, not even render's cache lock. */
+    struct render **renders = mem_calloc(nthreads, sizeof *renders);
+    for (size_t k = 0; k < nthreads && status == 0; k++) {
+        if (render_new(cfg, &renders[k], &err) < 0) {
+            fprintf(stderr, "dbtail decode: %s\n", err.msg);
+            status = 1;
+        }
     }
-    struct decode_ctx dc = {0};
-    buf_init(&dc.line);
+    struct buf out;
+    buf_init(&out);
+    struct decode_ctx dc = {.r = renders[0], .out = &out, .nworkers = 1};
     for (; i < argc && status == 0; i++) {
-        if (decode_file(argv[i], r, &dc, &err) < 0) {
-            decode_flush(&dc);
+        int rc = nthreads == 1 ? decode_file(argv[i], &dc, &err)
+                               : decode_file_threads(argv[i], (const struct render *const *)renders,
+                                                     nthreads, unit_bytes, &err);
+        if (rc < 0) {
+            decode_write(&out);
             fflush(stdout);
             fprintf(stderr, "dbtail decode: %s\n", err.msg);
             status = 1;
         }
-        for (size_t k = 0; k < dc.ntables; k++)
-            schema_table_free(dc.tables[k].schema);
-        dc.ntables = 0;
     }
-    decode_flush(&dc);
+    decode_write(&out);
     free(dc.tables);
-    buf_free(&dc.line);
-    render_free(r);
+    buf_free(&out);
+    for (size_t k = 0; k < nthreads; k++)
+        render_free(renders[k]);
+    free(renders);
     config_free(cfg);
     if (fflush(stdout) != 0 && status == 0) {
         fprintf(stderr, "dbtail decode: could not write to standard output\n");
