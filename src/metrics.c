@@ -239,13 +239,14 @@ static void note_source_time(struct metrics_conn *mc, int64_t source_ts_us, doub
     mc->has_lag = true;
 }
 
-void metrics_event(struct metrics_conn *mc, const char *table, const char *op, int64_t source_ts_us)
+void metrics_events(struct metrics_conn *mc, const char *table, const char *op, int64_t n,
+                    int64_t source_ts_us)
 {
     if (mc == NULL)
         return;
     double now = wall_seconds();
     pthread_mutex_lock(&mc->mu);
-    rowmap_get(&mc->events, table, op, 0)->v[0]++;
+    rowmap_get(&mc->events, table, op, 0)->v[0] += n;
     mc->last_event_s = now;
     note_source_time(mc, source_ts_us, now);
     pthread_mutex_unlock(&mc->mu);
@@ -261,12 +262,12 @@ void metrics_heartbeat(struct metrics_conn *mc, int64_t source_ts_us)
     pthread_mutex_unlock(&mc->mu);
 }
 
-void metrics_snapshot_row(struct metrics_conn *mc, const char *table)
+void metrics_snapshot_rows(struct metrics_conn *mc, const char *table, int64_t n)
 {
     if (mc == NULL)
         return;
     pthread_mutex_lock(&mc->mu);
-    rowmap_get(&mc->snapshot, table, NULL, -1)->v[SNAP_ROWS]++;
+    rowmap_get(&mc->snapshot, table, NULL, -1)->v[SNAP_ROWS] += n;
     pthread_mutex_unlock(&mc->mu);
 }
 

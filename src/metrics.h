@@ -40,14 +40,15 @@ void metrics_bind(struct metrics_conn *mc);
 /** The calling thread's connector, or NULL. */
 struct metrics_conn *metrics_current(void);
 
-/** One change event of `table` (schema.table or db.table) with Debezium op letter `op`;
- * source_ts_us is its commit time at the source (0 when unknown), which sets the lag. */
-void metrics_event(struct metrics_conn *mc, const char *table, const char *op,
-                   int64_t source_ts_us);
+/** n change events of `table` (schema.table or db.table) with Debezium op letter `op`;
+ * source_ts_us is the last one's commit time at the source (0 when unknown), which sets the
+ * lag. */
+void metrics_events(struct metrics_conn *mc, const char *table, const char *op, int64_t n,
+                    int64_t source_ts_us);
 /** A heartbeat: the source was seen at source_ts_us with nothing to capture. */
 void metrics_heartbeat(struct metrics_conn *mc, int64_t source_ts_us);
-/** One snapshot row read from table. */
-void metrics_snapshot_row(struct metrics_conn *mc, const char *table);
+/** n snapshot rows read from table. */
+void metrics_snapshot_rows(struct metrics_conn *mc, const char *table, int64_t n);
 /** The row count a reader expects the snapshot of table to reach (an estimate). */
 void metrics_snapshot_expected(struct metrics_conn *mc, const char *table, int64_t rows);
 /** The estimate given by metrics_snapshot_expected, or -1 when none. */

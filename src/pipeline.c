@@ -31,6 +31,19 @@
 
 static const char STATE_PATH_KEY[] = "offset.storage.file.filename";
 
+/* Consecutive change events of one table and op, as they mostly come: counted with one call to
+ * the metrics and progress lines per run (at most COUNT_RUN_MAX events, and ended by every
+ * COMMIT) instead of a lock and a clock read per event, a tenth of a snapshot's time. */
+#define COUNT_RUN_MAX 1024
+struct event_run {
+    const struct schema_table *table;
+    uint64_t generation;
+    enum event_op op;
+    int64_t n;
+    int64_t last_ts_us;
+    char name[520];
+};
+
 struct pipeline {
     const struct config *cfg;
     enum reader_mode mode;
@@ -56,10 +69,27 @@ struct pipeline {
     bool in_txn;         /* change events were given since the last COMMIT */
     int64_t last_checkpoint_ms;
     int64_t inflight;      /* change events given since the last checkpoint */
+    struct event_run run;  /* counted, not yet in the metrics and progress lines */
     int64_t stop_deadline; /* when a stop must be done by; -1 until one is asked for */
     bool finished;         /* a snapshot-only run has read everything */
     struct progress *progress;
 };
+
+/* Hands the counted run of events to the metrics and the progress lines. */
+static void flush_counts(struct pipeline *p)
+{
+    struct event_run *run = &p->run;
+    if (run->n == 0)
+        return;
+    metrics_events(p->mc, run->name, event_op_code(run->op), run->n, run->last_ts_us);
+    if (run->op == EVENT_READ) {
+        metrics_snapshot_rows(p->mc, run->name, run->n);
+        progress_snapshot_rows(p->progress, run->name, run->n);
+    } else {
+        progress_stream_events(p->progress, run->n, run->last_ts_us);
+    }
+    run->n = 0;
+}
 
 /* A signal or the manager asked this pipeline to end. */
 static bool stop_asked(const struct pipeline *p)
@@ -141,6 +171,8 @@ static void attempt_close(struct pipeline *p)
     json_decref(p->received);
     json_decref(p->durable);
     p->identity = p->received = p->durable = NULL;
+    if (p->progress)
+        flush_counts(p);
     progress_free(p->progress);
     p->progress = NULL;
 }
@@ -192,6 +224,7 @@ static int attempt_open(struct pipeline *p, struct error *err)
     p->in_txn = false;
     p->last_checkpoint_ms = clock_mono_ms();
     p->inflight = 0;
+    p->run.n = 0;
     p->stop_deadline = -1;
     p->progress = progress_new(p->mc, p->ctl->interactive);
     rc = 0;
@@ -267,32 +300,31 @@ static bool checkpoint_due(const struct pipeline *p)
 static void count_event(struct pipeline *p, const struct event *ev)
 {
     if (ev->op == EVENT_HEARTBEAT) {
+        flush_counts(p);
         metrics_heartbeat(p->mc, ev->source.ts_us);
         return;
     }
-    const char *op = event_op_code(ev->op);
-    if (op == NULL || ev->table == NULL)
+    if (event_op_code(ev->op) == NULL || ev->table == NULL)
         return;
-    /* schema.table for PostgreSQL, db.table for MySQL, as Debezium names them; built by hand
-     * because this runs for every event. */
-    const char *space = ev->table->schema ? ev->table->schema : ev->table->db;
-    char table[512];
-    size_t ns = space ? strlen(space) : 0, nn = strlen(ev->table->name);
-    if (ns > 255)
-        ns = 255;
-    if (nn > 255)
-        nn = 255;
-    memcpy(table, space ? space : "", ns);
-    table[ns] = '.';
-    memcpy(table + ns + 1, ev->table->name, nn);
-    table[ns + 1 + nn] = '\0';
-    metrics_event(p->mc, table, op, ev->source.ts_us);
-    if (ev->op == EVENT_READ) {
-        metrics_snapshot_row(p->mc, table);
-        progress_snapshot_row(p->progress, table);
-    } else {
-        progress_stream_event(p->progress, ev->source.ts_us);
+    struct event_run *run = &p->run;
+    if (run->n > 0 && (run->table != ev->table || run->generation != ev->table->generation ||
+                       run->op != ev->op))
+        flush_counts(p);
+    if (run->n == 0) {
+        /* schema.table for PostgreSQL, db.table for MySQL, as Debezium names them. */
+        const char *space = ev->table->schema ? ev->table->schema : ev->table->db;
+        snprintf(run->name, sizeof run->name, "%.255s.%.255s", space ? space : "",
+                 ev->table->name);
+        run->table = ev->table;
+        run->generation = ev->table->generation;
+        run->op = ev->op;
+        run->last_ts_us = 0;
     }
+    run->n++;
+    if (ev->source.ts_us > 0)
+        run->last_ts_us = ev->source.ts_us;
+    if (run->n >= COUNT_RUN_MAX)
+        flush_counts(p);
     metrics_queue_depth(p->mc, ++p->inflight);
 }
 
@@ -308,6 +340,7 @@ static int handle_event(struct pipeline *p, const struct event *ev, struct error
         count_event(p, ev);
         return 0;
     }
+    flush_counts(p);
     for (size_t i = 0; i < p->ntypes; i++)
         if (p->sinks[i]->ops->commit(p->sinks[i], ev, err) < 0)
             return -1;

@@ -92,7 +92,7 @@ static void table_finished(struct progress *pr, int64_t now)
     pr->table = NULL;
 }
 
-void progress_snapshot_row(struct progress *pr, const char *table)
+void progress_snapshot_rows(struct progress *pr, const char *table, int64_t n)
 {
     if (pr->table == NULL || strcmp(pr->table, table) != 0) {
         int64_t now = clock_mono_ms();
@@ -102,7 +102,7 @@ void progress_snapshot_row(struct progress *pr, const char *table)
         pr->table_start_ms = now;
         pr->next_snapshot_ms = now + (pr->interactive ? TERMINAL_EVERY_MS : SNAPSHOT_LOG_EVERY_MS);
     }
-    pr->table_rows++;
+    pr->table_rows += n;
 }
 
 void progress_snapshot_done(struct progress *pr)
@@ -110,9 +110,9 @@ void progress_snapshot_done(struct progress *pr)
     table_finished(pr, clock_mono_ms());
 }
 
-void progress_stream_event(struct progress *pr, int64_t source_ts_us)
+void progress_stream_events(struct progress *pr, int64_t n, int64_t source_ts_us)
 {
-    pr->stream_events++;
+    pr->stream_events += n;
     if (source_ts_us > 0)
         pr->last_source_us = source_ts_us;
 }

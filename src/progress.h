@@ -21,12 +21,12 @@ struct progress *progress_new(struct metrics_conn *mc, bool interactive);
 /** Clears the status line and frees pr (NULL is allowed). */
 void progress_free(struct progress *pr);
 
-/** One snapshot row of table (schema.table or db.table). */
-void progress_snapshot_row(struct progress *pr, const char *table);
+/** n snapshot rows of table (schema.table or db.table). */
+void progress_snapshot_rows(struct progress *pr, const char *table, int64_t n);
 /** The snapshot has ended: the last table's summary line, and the status line goes. */
 void progress_snapshot_done(struct progress *pr);
-/** One streamed change event committed at source_ts_us (0 when unknown). */
-void progress_stream_event(struct progress *pr, int64_t source_ts_us);
+/** n streamed change events, the last one committed at source_ts_us (0 when unknown). */
+void progress_stream_events(struct progress *pr, int64_t n, int64_t source_ts_us);
 /** Writes what is due; cheap enough to call for every event and every idle poll. */
 void progress_tick(struct progress *pr);
 

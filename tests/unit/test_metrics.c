@@ -35,10 +35,10 @@ static void test_counts_by_table_and_op(void)
 {
     struct metrics *m = metrics_new();
     struct metrics_conn *mc = metrics_connector(m, "shop");
-    for (int i = 0; i < 5; i++)
-        metrics_event(mc, "public.orders", "c", 0);
-    metrics_event(mc, "public.orders", "u", 0);
-    metrics_event(mc, "public.items", "c", 0);
+    metrics_events(mc, "public.orders", "c", 1, 0);
+    metrics_events(mc, "public.orders", "c", 4, 0);
+    metrics_events(mc, "public.orders", "u", 1, 0);
+    metrics_events(mc, "public.items", "c", 1, 0);
     char *t = render(m);
     CHECK(sample(t, "dbtail_events_total{connector=\"shop\",table=\"public.orders\",op=\"c\"}") ==
           5);
@@ -80,7 +80,7 @@ static void test_label_values_are_escaped(void)
 {
     struct metrics *m = metrics_new();
     struct metrics_conn *mc = metrics_connector(m, "a\"b\\c\nd");
-    metrics_event(mc, "s.t", "c", 0);
+    metrics_events(mc, "s.t", "c", 1, 0);
     char *t = render(m);
     CHECK(strstr(t, "{connector=\"a\\\"b\\\\c\\nd\",table=\"s.t\",op=\"c\"} 1\n") != NULL);
     free(t);
@@ -115,8 +115,8 @@ static void test_snapshot_checkpoint_and_queue(void)
 {
     struct metrics *m = metrics_new();
     struct metrics_conn *mc = metrics_connector(m, "x");
-    for (int i = 0; i < 7; i++)
-        metrics_snapshot_row(mc, "db.t");
+    metrics_snapshot_rows(mc, "db.t", 3);
+    metrics_snapshot_rows(mc, "db.t", 4);
     CHECK_INT(metrics_snapshot_expected_get(mc, "db.t"), -1);
     metrics_snapshot_expected(mc, "db.t", 1000);
     CHECK_INT(metrics_snapshot_expected_get(mc, "db.t"), 1000);
@@ -145,7 +145,7 @@ static void test_lag_from_the_source_time(void)
     struct timespec ts;
     clock_gettime(CLOCK_REALTIME, &ts);
     int64_t now_us = (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
-    metrics_event(mc, "s.t", "c", now_us - 5000000);
+    metrics_events(mc, "s.t", "c", 1, now_us - 5000000);
     char *t = render(m);
     double lag = sample(t, "dbtail_milliseconds_behind_source{connector=\"x\"}");
     CHECK(lag >= 5000 && lag < 6000);
@@ -168,10 +168,10 @@ static void test_many_tables_and_drop(void)
     for (int round = 0; round < 3; round++) {
         for (int i = 0; i < 500; i++) {
             snprintf(name, sizeof name, "s.t%d", i);
-            metrics_event(a, name, "c", 0);
+            metrics_events(a, name, "c", 1, 0);
         }
     }
-    metrics_event(b, "s.t1", "d", 0);
+    metrics_events(b, "s.t1", "d", 1, 0);
     char *t = render(m);
     CHECK(sample(t, "dbtail_events_total{connector=\"a\",table=\"s.t0\",op=\"c\"}") == 3);
     CHECK(sample(t, "dbtail_events_total{connector=\"a\",table=\"s.t499\",op=\"c\"}") == 3);
@@ -194,7 +194,7 @@ static void *hammer_events(void *arg)
 {
     struct hammer *h = arg;
     for (int i = 0; i < h->n; i++)
-        metrics_event(h->mc, i % 2 ? "s.odd" : "s.even", "c", 0);
+        metrics_events(h->mc, i % 2 ? "s.odd" : "s.even", "c", 1, 0);
     return NULL;
 }
 
