@@ -6,11 +6,17 @@
  * flush (write + fsync). On a restart the file is cut back to that length before appending, so
  * the lines of transactions that were not yet durable in every sink are written again exactly
  * once. Standard output and other non-regular files cannot be cut back: they get at least once.
+ *
+ * A writer thread writes each full chunk while the next one is rendered, so that the kernel's
+ * copy into the page cache (a third of a snapshot's time into a file) leaves the pipeline
+ * thread; flush() waits for it before it writes the rest and syncs.
  */
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
 #include <libgen.h>
+#include <pthread.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -35,6 +41,15 @@ struct file_sink {
     struct buf pending; /* lines not yet written */
     struct txmeta *tx;  /* owned: the open source transaction's metadata counters */
     int64_t durable;    /* file length after the last successful flush */
+
+    /* The writer thread, started with the first full chunk; mu guards what follows. */
+    bool writer_started;
+    pthread_t writer;
+    pthread_mutex_t mu;
+    pthread_cond_t cond;
+    struct buf writing; /* the chunk the writer holds; empty when it is idle */
+    bool quit;
+    int write_errno; /* the writer's failure, reported by the next write or flush */
 };
 
 static bool file_errno_retriable(int e)
@@ -49,24 +64,88 @@ static int file_io_error(struct file_sink *fs, int e, const char *what, struct e
     return error_set(err, "file sink: could not %s %s: %s", what, fs->path, strerror(e));
 }
 
-static int file_write_pending(struct file_sink *fs, struct error *err)
+/* Writes all of b to the file: 0, or the errno of the failure. */
+static int file_write_all(int fd, const struct buf *b)
 {
-    const char *p = fs->pending.data;
-    size_t left = fs->pending.len;
+    const char *p = b->data;
+    size_t left = b->len;
     while (left > 0) {
-        ssize_t n = write(fs->fd, p, left);
+        ssize_t n = write(fd, p, left);
         if (n < 0 && errno == EINTR)
             continue;
-        if (n < 0) {
-            /* What was written stays past the durable length; a restart cuts it off. */
-            int e = errno;
-            buf_reset(&fs->pending);
-            return file_io_error(fs, e, "write to", err);
-        }
+        if (n < 0)
+            return errno;
         p += n;
         left -= (size_t)n;
     }
-    buf_reset(&fs->pending);
+    return 0;
+}
+
+static void *file_writer(void *arg)
+{
+    struct file_sink *fs = arg;
+    pthread_mutex_lock(&fs->mu);
+    for (;;) {
+        while (fs->writing.len == 0 && !fs->quit)
+            pthread_cond_wait(&fs->cond, &fs->mu);
+        if (fs->writing.len == 0)
+            break;
+        pthread_mutex_unlock(&fs->mu);
+        int e = file_write_all(fs->fd, &fs->writing);
+        pthread_mutex_lock(&fs->mu);
+        if (e != 0 && fs->write_errno == 0)
+            fs->write_errno = e;
+        buf_reset(&fs->writing);
+        pthread_cond_broadcast(&fs->cond);
+    }
+    pthread_mutex_unlock(&fs->mu);
+    return NULL;
+}
+
+/* Waits until the writer holds nothing; its failure, if any, as the sink's error. What it
+ * wrote before failing stays past the durable length, and a restart cuts it off. */
+static int file_writer_idle(struct file_sink *fs, struct error *err)
+{
+    if (!fs->writer_started)
+        return 0;
+    pthread_mutex_lock(&fs->mu);
+    while (fs->writing.len > 0)
+        pthread_cond_wait(&fs->cond, &fs->mu);
+    int e = fs->write_errno;
+    fs->write_errno = 0;
+    pthread_mutex_unlock(&fs->mu);
+    return e != 0 ? file_io_error(fs, e, "write to", err) : 0;
+}
+
+/* The writer thread blocks every signal: they are the main thread's. */
+static bool file_writer_start(struct file_sink *fs)
+{
+    sigset_t all, old;
+    sigfillset(&all);
+    pthread_sigmask(SIG_SETMASK, &all, &old);
+    fs->writer_started = pthread_create(&fs->writer, NULL, file_writer, fs) == 0;
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    return fs->writer_started;
+}
+
+/* Hands the pending chunk to the writer (written here if no thread could start). */
+static int file_write_chunk(struct file_sink *fs, struct error *err)
+{
+    if (!fs->writer_started && !file_writer_start(fs)) {
+        int e = file_write_all(fs->fd, &fs->pending);
+        buf_reset(&fs->pending);
+        return e != 0 ? file_io_error(fs, e, "write to", err) : 0;
+    }
+    if (file_writer_idle(fs, err) < 0) {
+        buf_reset(&fs->pending);
+        return -1;
+    }
+    pthread_mutex_lock(&fs->mu);
+    struct buf t = fs->writing;
+    fs->writing = fs->pending;
+    fs->pending = t;
+    pthread_cond_signal(&fs->cond);
+    pthread_mutex_unlock(&fs->mu);
     return 0;
 }
 
@@ -77,7 +156,7 @@ static int file_emit(void *ctx, const struct render_record *rec, struct error *e
 
     render_record_line(b, rec);
     if (b->len >= FILE_SINK_CHUNK)
-        return file_write_pending(fs, err);
+        return file_write_chunk(fs, err);
     return 0;
 }
 
@@ -95,7 +174,7 @@ static int file_commit(struct sink *sk, const struct event *ev, struct error *er
     return render_commit(fs->render, ev, fs->tx, file_emit, fs, err);
 }
 
-/* Nothing runs in the background: writes happen in write() and flush(). */
+/* The writer thread reports its failures through write() and flush(). */
 static int file_poll(struct sink *sk, struct error *err)
 {
     (void)sk;
@@ -106,8 +185,12 @@ static int file_poll(struct sink *sk, struct error *err)
 static int file_flush(struct sink *sk, struct error *err)
 {
     struct file_sink *fs = (struct file_sink *)sk;
-    if (file_write_pending(fs, err) < 0)
+    if (file_writer_idle(fs, err) < 0)
         return -1;
+    int e = file_write_all(fs->fd, &fs->pending);
+    buf_reset(&fs->pending);
+    if (e != 0)
+        return file_io_error(fs, e, "write to", err);
     if (!fs->regular)
         return 0;
     if (fsync(fs->fd) < 0)
@@ -163,8 +246,18 @@ static int file_check(struct sink *sk, FILE *out)
 static void file_free(struct sink *sk)
 {
     struct file_sink *fs = (struct file_sink *)sk;
+    if (fs->writer_started) {
+        pthread_mutex_lock(&fs->mu);
+        fs->quit = true;
+        pthread_cond_signal(&fs->cond);
+        pthread_mutex_unlock(&fs->mu);
+        pthread_join(fs->writer, NULL);
+    }
+    pthread_mutex_destroy(&fs->mu);
+    pthread_cond_destroy(&fs->cond);
     if (fs->fd >= 0 && strcmp(fs->path, "-") != 0)
         close(fs->fd);
+    buf_free(&fs->writing);
     buf_free(&fs->pending);
     txmeta_free(fs->tx);
     free(fs->path);
@@ -255,6 +348,9 @@ int sink_file_new(const struct config *cfg, const struct render *rd, const json_
     fs->path = mem_strdup(path);
     fs->fd = -1;
     buf_init(&fs->pending);
+    buf_init(&fs->writing);
+    pthread_mutex_init(&fs->mu, NULL);
+    pthread_cond_init(&fs->cond, NULL);
     fs->tx = txmeta_new();
 
     if (strcmp(path, "-") == 0) {

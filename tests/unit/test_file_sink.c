@@ -239,7 +239,10 @@ static void test_large_writes_go_out_early(void)
     int64_t before = checkpoint_length(sk);
     for (int i = 0; i < 400; i++)
         CHECK_INT(write_row(sk, EVENT_CREATE, i, note, &err), 0);
-    /* Over a megabyte is written without waiting for the flush, but it is not durable yet. */
+    /* Over a megabyte is written without waiting for the flush (by the writer thread, so
+     * give it a moment), but it is not durable yet. */
+    for (int waited_ms = 0; file_size() < 1024 * 1024 && waited_ms < 5000; waited_ms += 10)
+        usleep(10000);
     CHECK(file_size() >= 1024 * 1024);
     CHECK_INT(checkpoint_length(sk), before);
     CHECK_INT(sk->ops->flush(sk, &err), 0);
@@ -247,6 +250,35 @@ static void test_large_writes_go_out_early(void)
     CHECK_INT(count_lines(text), 400);
     CHECK_INT(checkpoint_length(sk), file_size());
     free(text);
+    sk->ops->free(sk);
+    teardown();
+}
+
+/* A write the writer thread fails is the sink's error at the next flush, retriable when the
+ * disk is full: nothing is reported durable past it. The rows fill exactly one chunk, so the
+ * flush itself has nothing left to write and only the writer's failure can fail it. */
+static void test_writer_failure_reported(void)
+{
+    struct error err;
+    struct sink *sk = NULL;
+    char note[4096];
+    setup();
+    memset(note, 'x', sizeof note - 1);
+    note[sizeof note - 1] = '\0';
+    CHECK_INT(sink_file_new(cfg, rnd, NULL, &sk, &err), 0);
+    CHECK_INT(write_row(sk, EVENT_CREATE, 1000, note, &err), 0);
+    CHECK_INT(sk->ops->flush(sk, &err), 0);
+    off_t line = file_size();
+    sk->ops->free(sk);
+
+    config_set(cfg, "sink.file.path", "/dev/full");
+    CHECK_INT(sink_file_new(cfg, rnd, NULL, &sk, &err), 0);
+    int rows = (int)((1024 * 1024 + line - 1) / line);
+    for (int i = 0; i < rows; i++)
+        CHECK_INT(write_row(sk, EVENT_CREATE, 1000 + i, note, &err), 0);
+    CHECK_INT(sk->ops->flush(sk, &err), -1);
+    CHECK(strstr(err.msg, "could not write to /dev/full") != NULL);
+    CHECK(err.retriable);
     sk->ops->free(sk);
     teardown();
 }
@@ -294,6 +326,7 @@ int main(int argc, char **argv)
         {"file shorter than the checkpoint is refused", test_shorter_file_refused},
         {"another path is not cut back", test_other_path_not_cut},
         {"large output is written before the flush", test_large_writes_go_out_early},
+        {"a failed background write is reported", test_writer_failure_reported},
         {"check, bad directory, standard output", test_check_and_stdout},
         {NULL, NULL},
     };
