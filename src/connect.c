@@ -64,7 +64,7 @@ struct connect {
     char *state_dir;
     char *worker_id;
     struct metrics *metrics;
-    volatile sig_atomic_t *stop;
+    atomic_int *stop;
     pthread_mutex_t mu;
     pthread_mutex_t life;
     bool closing;
@@ -946,7 +946,7 @@ static int worker_options(const struct config *worker, struct httpd_options *opt
     return 0;
 }
 
-int connect_serve(const struct config *worker, volatile sig_atomic_t *stop, struct error *err)
+int connect_serve(const struct config *worker, atomic_int *stop, struct error *err)
 {
     struct httpd_options opt;
     const char *state_dir = NULL;

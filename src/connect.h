@@ -20,7 +20,7 @@
 #ifndef DBTAIL_CONNECT_H
 #define DBTAIL_CONNECT_H
 
-#include <signal.h>
+#include <stdatomic.h>
 
 #include "config.h"
 #include "error.h"
@@ -28,7 +28,7 @@
 /** Serves until *stop becomes non-zero, then stops every connector (each flushes and
  * checkpoints) and then the server. worker is borrowed. Returns 0, or -1 with *err set when
  * the server cannot start or a connector did not stop cleanly. */
-DBT_MUSTCHECK int connect_serve(const struct config *worker, volatile sig_atomic_t *stop,
+DBT_MUSTCHECK int connect_serve(const struct config *worker, atomic_int *stop,
                                 struct error *err);
 
 #endif

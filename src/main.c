@@ -26,7 +26,7 @@
 #include "pipeline.h"
 #include "state.h"
 
-static volatile sig_atomic_t stop_requested;
+static atomic_int stop_requested;
 
 static void on_signal(int sig)
 {

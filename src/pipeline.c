@@ -559,14 +559,14 @@ int pipeline_run_ctl(const struct config *cfg, enum reader_mode mode,
 }
 
 int pipeline_run_with(const struct config *cfg, enum reader_mode mode,
-                      const struct pipeline_factory *factory, volatile sig_atomic_t *stop,
+                      const struct pipeline_factory *factory, atomic_int *stop,
                       struct error *err)
 {
     struct pipeline_control ctl = {.stop = stop};
     return pipeline_run_ctl(cfg, mode, factory, &ctl, err);
 }
 
-int pipeline_run(const struct config *cfg, enum reader_mode mode, volatile sig_atomic_t *stop,
+int pipeline_run(const struct config *cfg, enum reader_mode mode, atomic_int *stop,
                  struct error *err)
 {
     return pipeline_run_with(cfg, mode, NULL, stop, err);

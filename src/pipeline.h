@@ -8,7 +8,6 @@
 #ifndef DBTAIL_PIPELINE_H
 #define DBTAIL_PIPELINE_H
 
-#include <signal.h>
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -21,7 +20,7 @@
 /** Runs until *stop becomes non-zero (then flushes and checkpoints) or, in snapshot-only
  * mode, until the snapshot is done. Returns 0 or -1 with *err set. */
 DBT_MUSTCHECK int pipeline_run(const struct config *cfg, enum reader_mode mode,
-                               volatile sig_atomic_t *stop, struct error *err);
+                               atomic_int *stop, struct error *err);
 
 /* How pipeline_run_with makes its reader and sinks (same contracts as reader_new and sink_new);
  * tests pass fakes. */
@@ -35,14 +34,14 @@ struct pipeline_factory {
 /** pipeline_run with the given factory (borrowed); pipeline_run uses reader_new and sink_new. */
 DBT_MUSTCHECK int pipeline_run_with(const struct config *cfg, enum reader_mode mode,
                                     const struct pipeline_factory *factory,
-                                    volatile sig_atomic_t *stop, struct error *err);
+                                    atomic_int *stop, struct error *err);
 
 struct metrics_conn;
 
 /* How a pipeline is steered besides a signal (the connector manager of `dbtail serve`). The
  * caller sets the atomics from any thread; the pipeline reads them between events. */
 struct pipeline_control {
-    volatile sig_atomic_t *stop;  /* required: set by a signal handler; checkpoint and return */
+    atomic_int *stop;  /* required: set by a signal handler; checkpoint and return */
     atomic_bool halt;             /* this pipeline only: checkpoint and return */
     atomic_bool pause;            /* checkpoint, close the reader and sinks, wait until cleared,
                                      then resume from the state file */

@@ -31,7 +31,7 @@
 #include "unit.h"
 
 static struct buf trace;
-static volatile sig_atomic_t stop_flag;
+static atomic_int stop_flag;
 static char dir[64];
 static char state_path[128];
 
