@@ -94,7 +94,7 @@ static void usage(FILE *out)
 {
     fputs("usage: dbtail COMMAND -c FILE\n"
           "       dbtail serve [-c WORKER_FILE] [--port N] [--state-dir DIR]\n"
-          "       dbtail decode [--format debezium|flat] BINLOG_FILE...\n"
+          "       dbtail decode [--format debezium|flat] [--threads N] BINLOG_FILE...\n"
           "\n"
           "commands:\n"
           "  run       take the snapshot snapshot.mode asks for, then stream changes until\n"
