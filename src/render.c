@@ -20,7 +20,6 @@
 
 #include <inttypes.h>
 #include <math.h>
-#include <pthread.h>
 #include <regex.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -210,8 +209,8 @@ struct render {
     int64_t (*now_ns)(void *ctx);
     void *now_ctx;
     struct piece src_head[3]; /* by connector: {"version":..,"connector":..,"name":..,"ts_ms": */
-    /* guards the cache and the idle scratches: sinks may render from their own threads */
-    pthread_mutex_t lock;
+    /* The cache and the idle scratches change under a const render: one thread at a time
+     * (render.h), so no lock. */
     struct tcache *buckets[CACHE_BUCKETS];
     struct scratch *idle;
 };
@@ -575,7 +574,6 @@ int render_new(const struct config *cfg, struct render **out, struct error *err)
     *out = NULL;
     r->cfg = cfg;
     r->now_ns = real_now_ns;
-    pthread_mutex_init(&r->lock, NULL);
     if (config_required(cfg, "topic.prefix", &prefix, err) < 0)
         goto fail;
     r->prefix = mem_strdup(prefix);
@@ -750,7 +748,6 @@ void render_free(struct render *r)
     overrides_free(r->overrides, r->noverrides);
     field_refs_free(r->fields, r->nfields);
     field_refs_free(r->headers, r->nheaders);
-    pthread_mutex_destroy(&r->lock);
     free(r);
 }
 
@@ -1397,7 +1394,7 @@ static struct tcache *tcache_new(const struct render *r, const struct schema_tab
 }
 
 /* The cached plans of ev's table (the entry lives as long as the render) and, when scratch is
- * not NULL, an idle scratch (give it back with scratch_put): one lock for both. */
+ * not NULL, an idle scratch (give it back with scratch_put). */
 static const struct tcache *table_cache(const struct render *rc, const struct schema_table *t,
                                         enum event_connector conn, struct scratch **scratch)
 {
@@ -1405,7 +1402,6 @@ static const struct tcache *table_cache(const struct render *rc, const struct sc
     size_t bucket = ptr_bucket(t);
     struct tcache *c;
 
-    pthread_mutex_lock(&r->lock);
     for (c = r->buckets[bucket]; c; c = c->next) {
         if (c->ptr == t && c->conn == conn) {
             /* 0: a table not made by schema_table_new, which has no generation */
@@ -1430,7 +1426,6 @@ static const struct tcache *table_cache(const struct render *rc, const struct sc
         if (*scratch)
             r->idle = (*scratch)->next;
     }
-    pthread_mutex_unlock(&r->lock);
     if (scratch && *scratch == NULL) {
         *scratch = mem_calloc(1, sizeof **scratch);
         buf_init(&(*scratch)->b);
@@ -1451,10 +1446,8 @@ static void scratch_put(const struct render *rc, struct scratch *s)
         buf_free(&s->src.block);
     }
     buf_reset(&s->b);
-    pthread_mutex_lock(&r->lock);
     s->next = r->idle;
     r->idle = s;
-    pthread_mutex_unlock(&r->lock);
 }
 
 /* ---- value encodings ------------------------------------------------------------------ */
@@ -1548,10 +1541,15 @@ static void put_iso_time(struct buf *b, int64_t micros_of_day, int frac)
 static void put_iso_datetime(struct buf *b, int64_t micros, int frac)
 {
     char out[64];
-    int64_t days = floor_div(micros, 86400000000LL);
+    /* not floor_div and a product: near INT64_MIN the product overflows */
+    int64_t days = micros / 86400000000LL, rest = micros % 86400000000LL;
+    if (rest < 0) {
+        days--;
+        rest += 86400000000LL;
+    }
     char *p = fmt_iso_date(out, days);
     *p++ = 'T';
-    p = fmt_iso_time(p, micros - days * 86400000000LL, frac);
+    p = fmt_iso_time(p, rest, frac);
     buf_append(b, out, (size_t)(p - out));
 }
 
@@ -1965,6 +1963,18 @@ static bool put_decimal(struct buf *b, const struct colplan *p, const struct val
 
 /* A date, time, timestamp or interval in its plan's encoding; false when the value's kind does
  * not fit it. */
+/* PostgreSQL's ±infinity timestamps (INT64_MAX / INT64_MIN, pg_types.h) as Debezium's
+ * MicroTimestamp and Timestamp carry them: the JDBC driver's DATE_POSITIVE_INFINITY and
+ * DATE_NEGATIVE_INFINITY read as microseconds. */
+static int64_t infinity_micros(int64_t micros)
+{
+    if (micros == INT64_MAX)
+        return INT64_C(9223372036825200000);
+    if (micros == INT64_MIN)
+        return INT64_C(-9223372036832400000);
+    return micros;
+}
+
 static bool put_temporal(struct buf *b, const struct colplan *p, const struct value *v)
 {
     switch (p->enc) {
@@ -2006,13 +2016,13 @@ static bool put_temporal(struct buf *b, const struct colplan *p, const struct va
         break;
     case ENC_TS_MS:
         if (v->kind == VALUE_DATETIME || v->kind == VALUE_TIMESTAMP) {
-            buf_json_int(b, floor_div(v->v.i, 1000));
+            buf_json_int(b, floor_div(infinity_micros(v->v.i), 1000));
             return true;
         }
         break;
     case ENC_TS_US:
         if (v->kind == VALUE_DATETIME || v->kind == VALUE_TIMESTAMP) {
-            buf_json_int(b, v->v.i);
+            buf_json_int(b, infinity_micros(v->v.i));
             return true;
         }
         break;
@@ -2025,6 +2035,15 @@ static bool put_temporal(struct buf *b, const struct colplan *p, const struct va
         }
         break;
     case ENC_ZONED_TS:
+        if ((v->kind == VALUE_TIMESTAMP || v->kind == VALUE_DATETIME) &&
+            (v->v.i == INT64_MAX || v->v.i == INT64_MIN)) {
+            /* ZonedTimestamp gives PostgreSQL's own words for them */
+            if (v->v.i == INT64_MAX)
+                PUT_LIT(b, "\"infinity\"");
+            else
+                PUT_LIT(b, "\"-infinity\"");
+            return true;
+        }
         if (v->kind == VALUE_TIMESTAMP || v->kind == VALUE_DATETIME) {
             buf_putc(b, '"');
             put_iso_datetime(b, v->v.i, p->frac);

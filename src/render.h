@@ -10,6 +10,10 @@
  *
  * The file and Kafka sinks both write exactly these records. The Doris sink does not use them:
  * it writes rows in Doris's own value forms.
+ *
+ * A render keeps caches (per-table plans, scratch buffers) that change as it renders, even
+ * through a const pointer: one thread at a time may use it. Threads that render at once
+ * (decode's workers) each have their own.
  */
 #ifndef DBTAIL_RENDER_H
 #define DBTAIL_RENDER_H
