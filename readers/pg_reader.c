@@ -6,7 +6,11 @@
  * bytea_output=hex, lc_monetary=C and extra_float_digits=3 so that pg_types.c sees one text
  * form for every value, whether it came from the walsender or from COPY. While a table's rows
  * are read, the normal connection is lent to a thread of its own (the fetcher, see
- * fetch_start) that decodes them beside the pipeline.
+ * fetch_start) that decodes them beside the pipeline. A table whose every column has a binary
+ * decoder (pgtype_binary_ok: the integers, float8, numeric, the string types, bytea, date,
+ * timestamp(tz), uuid, json(b), enums, domains over them) is copied in COPY's binary format,
+ * which spares the server its output functions and the fetcher the parsing of text; any other
+ * table in text (rel_binary).
  *
  * Snapshot and stream meet without gaps or duplicates:
  *  - Fresh start: CREATE_REPLICATION_SLOT ... (SNAPSHOT 'export') gives the consistent point C1
@@ -1067,15 +1071,50 @@ static uint64_t ranges_max_lsn(const json_t *ranges)
     return max;
 }
 
-/* Key of a row in text form (JSON array of strings) from its COPY fields. */
-static json_t *row_key(const struct pg_rel *rel, const struct pgtype_field *f)
+/* Whether a table's snapshot can read it in COPY's binary format: every column has a binary
+ * decoder, and every key column's value gives the text of a literal (key_sql) at once. */
+static bool rel_binary(const struct pg_rel *rel)
+{
+    const struct schema_table *t = rel->table;
+    for (size_t i = 0; i < t->ncols; i++)
+        if (!pgtype_binary_ok(t->cols[i].type_oid, t->cols[i].kind))
+            return false;
+    for (size_t i = 0; i < rel->nkey; i++) {
+        enum value_kind k = t->cols[rel->key_cols[i]].kind;
+        if (k != VALUE_INT && k != VALUE_DECIMAL && k != VALUE_STRING && k != VALUE_ENUM)
+            return false;
+    }
+    return true;
+}
+
+/* Key of a row in text form (JSON array of strings) from its COPY fields, binary ones decoded
+ * in `a`. */
+static int row_key(const struct pg_rel *rel, const struct pgtype_field *f, bool binary,
+                   struct arena *a, json_t **out, struct error *err)
 {
     json_t *k = json_array();
     for (size_t i = 0; i < rel->nkey; i++) {
+        const struct schema_column *col = &rel->table->cols[rel->key_cols[i]];
         const struct pgtype_field *fd = &f[rel->key_cols[i]];
-        json_array_append_new(k, fd->data ? json_stringn(fd->data, fd->len) : json_null());
+        struct value v;
+        char num[24];
+        if (fd->data == NULL) {
+            json_array_append_new(k, json_null());
+        } else if (!binary) {
+            json_array_append_new(k, json_stringn(fd->data, fd->len));
+        } else if (pgtype_decode_binary(col->type_oid, col->kind, (const uint8_t *)fd->data,
+                                        fd->len, a, &v, err) < 0) {
+            json_decref(k);
+            return error_wrap(err, "column %s: ", col->name);
+        } else if (v.kind == VALUE_INT) {
+            snprintf(num, sizeof num, "%" PRId64, v.v.i);
+            json_array_append_new(k, json_string(num));
+        } else {
+            json_array_append_new(k, json_stringn(v.v.s.p, v.v.s.len));
+        }
     }
-    return k;
+    *out = k;
+    return 0;
 }
 
 static void key_sql(PGconn *conn, const struct pg_rel *rel, const json_t *key, struct buf *b)
@@ -1094,7 +1133,7 @@ static void key_sql(PGconn *conn, const struct pg_rel *rel, const json_t *key, s
 /* Sends the query of the chunk after `after` (NULL: from the start); its rows follow as COPY
  * data. */
 static int chunk_start(PGconn *conn, const struct pg_rel *rel, const json_t *after,
-                       int64_t fetch_size, struct error *err)
+                       int64_t fetch_size, bool binary, struct error *err)
 {
     const struct schema_table *t = rel->table;
     struct buf sql;
@@ -1126,7 +1165,7 @@ static int chunk_start(PGconn *conn, const struct pg_rel *rel, const json_t *aft
         buf_printf(&sql, " ORDER BY %s LIMIT %" PRId64, cols.data, fetch_size);
         buf_free(&cols);
     }
-    buf_puts(&sql, ") TO STDOUT");
+    buf_puts(&sql, binary ? ") TO STDOUT (FORMAT binary)" : ") TO STDOUT");
     PGresult *res = PQexec(conn, sql.data);
     buf_free(&sql);
     if (PQresultStatus(res) != PGRES_COPY_OUT) {
@@ -1184,6 +1223,9 @@ struct snap_batch {
     struct arena *arena; /* the rows' text, the events' values and field lists */
     struct event ev[BATCH_ROWS];
     size_t n;
+    /* source.ts_us of its rows: read when its first row was, as a clock reading per row would
+     * cost as much as decoding a value, and a batch fills within a millisecond or so */
+    int64_t ts_us;
     enum batch_end end;
     json_t *key; /* BATCH_CHUNK: key of the last row emitted before it (NULL: none yet) */
     struct error err;
@@ -1195,6 +1237,7 @@ struct fetch_job {
     struct pg_rel rel; /* a copy: rel_load may move the reader's array, not what it points to */
     int64_t fetch_size;
     bool first_table, last_table;
+    bool binary; /* rel_binary: COPY ... (FORMAT binary) */
     int64_t snap_txid;
     uint64_t snap_lsn, snap_order;
 };
@@ -1290,6 +1333,54 @@ static void fetch_push(struct pg_fetch *f, enum batch_end end)
     pthread_mutex_unlock(&f->mu);
 }
 
+static int decode_field(bool binary, const struct schema_column *col,
+                        const struct pgtype_field *fd, struct arena *a, struct value *out,
+                        struct error *err)
+{
+    if (!binary)
+        return decode_into(col, fd->data, fd->len, a, out, err);
+    if (pgtype_decode_binary(col->type_oid, col->kind, (const uint8_t *)fd->data, fd->len, a, out,
+                             err) < 0)
+        return error_wrap(err, "column %s: ", col->name);
+    return 0;
+}
+
+/* Splits a fetched row into the table's fields (escaped text ones copied into `a`). */
+static int split_row(const struct fetch_job *job, const char *line, size_t len, struct arena *a,
+                     struct pgtype_field *fl, struct error *err)
+{
+    const struct schema_table *t = job->rel.table;
+    int rc;
+    if (job->binary) {
+        rc = pgtype_copy_binary_fields(line, len, fl, t->ncols, err);
+        if (rc > 0)
+            rc = error_set(err, "malformed binary COPY data: a trailer before the end");
+    } else {
+        if (len && line[len - 1] == '\n')
+            len--;
+        rc = pgtype_copy_fields(line, len, a, fl, t->ncols, err);
+    }
+    return rc < 0 ? error_wrap(err, "table %s.%s: ", t->schema, t->name) : 0;
+}
+
+/* A binary COPY's message (libpq's buffer, len updated): strips the header from the chunk's
+ * first one (*header says it is still to come); 1 when it holds a tuple, 0 for the trailer, -1
+ * when malformed. */
+static int binary_message(char *line, int *len, bool *header, struct error *err)
+{
+    size_t n = (size_t)*len;
+    if (*header) {
+        size_t skip;
+        if (pgtype_copy_binary_header(line, n, &skip, err) < 0)
+            return -1;
+        memmove(line, line + skip, n - skip);
+        n -= skip;
+        *header = false;
+    }
+    *len = (int)n;
+    return n == 2 && (uint8_t)line[0] == 0xff && (uint8_t)line[1] == 0xff ? 0 : 1;
+}
+
 /* Decodes the held row into the batch being filled as a READ event: 0, 1 when asked to stop. */
 static int fetch_emit(struct pg_fetch *f, bool last_in_table, struct error *err)
 {
@@ -1302,24 +1393,26 @@ static int fetch_emit(struct pg_fetch *f, bool last_in_table, struct error *err)
     }
     struct snap_batch *b = f->cur;
     size_t len = (size_t)f->held_len;
-    if (len && f->held[len - 1] == '\n')
-        len--;
     /* A copy, so that libpq's buffer is freed at once and malloc hands the same block back for
      * the next row, rather than a batch's worth of rows each holding one. */
     char *line = arena_dup(b->arena, f->held, len);
     PQfreemem(f->held);
     f->held = NULL;
     struct pgtype_field *fl = arena_alloc(b->arena, (t->ncols + 1) * sizeof *fl);
-    if (pgtype_copy_fields(line, len, b->arena, fl, t->ncols, err) < 0)
-        return error_wrap(err, "table %s.%s: ", t->schema, t->name);
+    if (split_row(job, line, len, b->arena, fl, err) < 0)
+        return -1;
     struct value *after = arena_alloc(b->arena, (t->ncols ? t->ncols : 1) * sizeof *after);
     for (size_t i = 0; i < t->ncols; i++) {
+        const struct schema_column *col = &t->cols[i];
         after[i].kind = VALUE_NULL;
-        if (fl[i].data &&
-            decode_into(&t->cols[i], fl[i].data, fl[i].len, b->arena, &after[i], err) < 0)
+        if (fl[i].data == NULL)
+            continue;
+        if (decode_field(job->binary, col, &fl[i], b->arena, &after[i], err) < 0)
             return error_wrap(err, "table %s.%s: ", t->schema, t->name);
     }
     f->last_fields = fl;
+    if (b->n == 0)
+        b->ts_us = clock_wall_us();
     struct event *ev = &b->ev[b->n++];
     memset(ev, 0, sizeof *ev);
     ev->op = EVENT_READ;
@@ -1327,7 +1420,7 @@ static int fetch_emit(struct pg_fetch *f, bool last_in_table, struct error *err)
     ev->after = after;
     ev->source.connector = EVENT_POSTGRESQL;
     ev->source.thread = -1;
-    ev->source.ts_us = clock_wall_us();
+    ev->source.ts_us = b->ts_us;
     ev->source.txid = job->snap_txid;
     ev->source.lsn = job->snap_lsn;
     ev->order = job->snap_order;
@@ -1355,9 +1448,10 @@ static int fetch_table(struct pg_fetch *f, struct error *err)
     if ((f->cur = fetch_batch(f)) == NULL)
         return 1;
     for (;;) {
-        if (chunk_start(job->conn, rel, f->fetched_key, job->fetch_size, err) < 0)
+        if (chunk_start(job->conn, rel, f->fetched_key, job->fetch_size, job->binary, err) < 0)
             return -1;
         int64_t rows = 0;
+        bool header = job->binary, trailer = false;
         for (;;) {
             char *line = NULL;
             int len = 0;
@@ -1366,6 +1460,20 @@ static int fetch_table(struct pg_fetch *f, struct error *err)
                 return -1;
             if (got == 0)
                 break;
+            if (job->binary) {
+                int kind = trailer ? error_set(err, "malformed binary COPY data: a message "
+                                                    "after the trailer")
+                                   : binary_message(line, &len, &header, err);
+                if (kind <= 0)
+                    PQfreemem(line);
+                if (kind < 0)
+                    return error_wrap(err, "table %s.%s: ", rel->table->schema,
+                                      rel->table->name);
+                if (kind == 0) {
+                    trailer = true;
+                    continue;
+                }
+            }
             rows++;
             int rc = f->held ? fetch_emit(f, false, err) : 0;
             if (rc != 0) {
@@ -1375,23 +1483,27 @@ static int fetch_table(struct pg_fetch *f, struct error *err)
             f->held = line;
             f->held_len = len;
         }
+        if (job->binary && !trailer)
+            return error_set(err, "table %s.%s: binary COPY data ended without its trailer",
+                             rel->table->schema, rel->table->name);
         if (rel->nkey == 0 || rows < job->fetch_size)
             break;
         /* A full chunk: the next one starts after the held row, the last fetched. */
-        size_t len = (size_t)f->held_len;
-        if (len && f->held[len - 1] == '\n')
-            len--;
         arena_reset(f->scratch);
         struct pgtype_field *fl = arena_alloc(f->scratch, (rel->table->ncols + 1) * sizeof *fl);
-        if (pgtype_copy_fields(f->held, len, f->scratch, fl, rel->table->ncols, err) < 0)
-            return error_wrap(err, "table %s.%s: ", rel->table->schema, rel->table->name);
+        json_t *key;
+        if (split_row(job, f->held, (size_t)f->held_len, f->scratch, fl, err) < 0 ||
+            row_key(rel, fl, job->binary, f->scratch, &key, err) < 0)
+            return -1;
         json_decref(f->fetched_key);
-        f->fetched_key = row_key(rel, fl);
+        f->fetched_key = key;
         /* A batch is handed over before a row goes into a full one, never after, so a row
          * emitted since the last chunk's end is in the batch being filled, last. */
         if (f->cur->n) {
+            if (row_key(rel, f->last_fields, job->binary, f->scratch, &key, err) < 0)
+                return -1;
             json_decref(f->emitted_key);
-            f->emitted_key = row_key(rel, f->last_fields);
+            f->emitted_key = key;
         }
         /* A copy: the pipeline thread keeps it in its positions while this one moves on. */
         f->cur->key = f->emitted_key ? json_deep_copy(f->emitted_key) : NULL;
@@ -1435,6 +1547,7 @@ static int fetch_start(struct pg_reader *r, const struct pg_rel *rel, struct err
                                 .first_table =
                                     r->snap_i == r->first_table_i && r->resume_first_row_is_first,
                                 .last_table = r->snap_i + 1 == r->nsnap,
+                                .binary = rel_binary(rel),
                                 .snap_txid = r->snap_txid,
                                 .snap_lsn = r->snap_lsn,
                                 .snap_order = r->snap_order};
@@ -1631,6 +1744,8 @@ static int snapshot_step(struct pg_reader *r, struct error *err)
             }
             free(fq);
             log_info("pg", "snapshot of %s.%s", rel->table->schema, rel->table->name);
+            log_debug("pg", "reading %s.%s in COPY's %s format", rel->table->schema,
+                      rel->table->name, rel_binary(rel) ? "binary" : "text");
             if (snapshot_estimate(r, r->snap_relids[r->snap_i], rel->table, err) < 0 ||
                 fetch_start(r, rel, err) < 0)
                 return -1;

@@ -4,6 +4,7 @@
 #include <ctype.h>
 #include <errno.h>
 #include <float.h>
+#include <inttypes.h>
 #include <math.h>
 #include <stdbool.h>
 #include <stdlib.h>
@@ -899,5 +900,304 @@ int pgtype_copy_fields(const char *line, size_t len, struct arena *a, struct pgt
     }
     if (i != n)
         return error_set(err, "malformed COPY data: %zu fields, expected %zu", i, n);
+    return 0;
+}
+
+/* ---- binary forms (COPY ... (FORMAT binary)) ---- */
+
+/* Days and microseconds from PostgreSQL's epoch, 2000-01-01, to the Unix epoch. */
+#define PG_EPOCH_DAYS 10957
+#define PG_EPOCH_US   INT64_C(946684800000000)
+
+bool pgtype_binary_ok(uint32_t oid, enum value_kind kind)
+{
+    switch (oid) {
+    case 16:
+        return kind == VALUE_BOOL;
+    case 17:
+        return kind == VALUE_BYTES;
+    case 19:
+    case 25:
+    case 1042:
+    case 1043:
+    case 2950:
+        return kind == VALUE_STRING;
+    case 20:
+    case 21:
+    case 23:
+        return kind == VALUE_INT;
+    case 114:
+    case 3802:
+        return kind == VALUE_JSON;
+    case 701:
+        return kind == VALUE_FLOAT64;
+    case 1082:
+        return kind == VALUE_DATE;
+    case 1114:
+        return kind == VALUE_DATETIME;
+    case 1184:
+        return kind == VALUE_TIMESTAMP;
+    case 1700:
+        return kind == VALUE_DECIMAL;
+    default: {
+        /* an enum's OID is its own; enum_send sends the label */
+        struct pgtype_base b;
+        return kind == VALUE_ENUM && pgtype_builtin(oid, &b) < 0;
+    }
+    }
+}
+
+static int bad_binary(struct error *err, uint32_t oid, size_t len)
+{
+    struct pgtype_base b;
+    return error_set(err, "malformed binary %s value (%zu bytes)",
+                     pgtype_builtin(oid, &b) == 0 ? b.name : "enum", len);
+}
+
+/* numeric_send's form: ndigits, weight, sign, dscale, then ndigits base-10000 digits, the first
+ * worth 10000^weight; as numeric_out prints it: no exponent, exactly dscale fraction digits. */
+static int decode_numeric_binary(const uint8_t *data, size_t len, struct arena *a,
+                                 struct value *out, struct error *err)
+{
+    struct cursor c;
+    cursor_init(&c, data, len);
+    uint16_t ndigits, weight_bits, sign, dscale;
+    if (!cursor_u16be(&c, &ndigits) || !cursor_u16be(&c, &weight_bits) ||
+        !cursor_u16be(&c, &sign) || !cursor_u16be(&c, &dscale) ||
+        cursor_left(&c) != (size_t)ndigits * 2 || ndigits > 0x7fff || dscale > 0x3fff)
+        return bad_binary(err, 1700, len);
+    out->kind = VALUE_DECIMAL;
+    out->v.s.i = 0;
+    const char *special = sign == 0xC000 ? "NaN" : sign == 0xD000 ? "Infinity"
+                                               : sign == 0xF000 ? "-Infinity" : NULL;
+    if (special) {
+        out->v.s.p = special;
+        out->v.s.len = strlen(special);
+        return 0;
+    }
+    if (sign != 0 && sign != 0x4000)
+        return bad_binary(err, 1700, len);
+    int weight = (int16_t)weight_bits;
+    const uint8_t *digits = data + 8;
+    /* The group of exponent e (10000^e) is digits[weight - e], or 0 outside them. */
+    int top = weight < 0 ? 0 : weight;
+    size_t cap = 1 + (size_t)(top + 1) * 4 + 1 + dscale;
+    char *s = arena_alloc(a, cap), *p = s;
+    if (sign == 0x4000)
+        *p++ = '-';
+    bool leading = true;
+    for (int e = top; e >= -(int)((dscale + 3) / 4); e--) {
+        unsigned g = 0;
+        int i = weight - e;
+        if (i >= 0 && i < ndigits) {
+            g = (unsigned)digits[2 * i] << 8 | digits[2 * i + 1];
+            if (g > 9999)
+                return bad_binary(err, 1700, len);
+        }
+        char four[4] = {(char)('0' + g / 1000), (char)('0' + g / 100 % 10),
+                        (char)('0' + g / 10 % 10), (char)('0' + g % 10)};
+        if (e >= 0) {
+            int from = 0;
+            if (leading && e > 0 && g == 0)
+                continue;
+            if (leading)
+                while (from < 3 && four[from] == '0')
+                    from++;
+            leading = false;
+            memcpy(p, four + from, (size_t)(4 - from));
+            p += 4 - from;
+        } else {
+            if (e == -1)
+                *p++ = '.';
+            size_t done = (size_t)(-e - 1) * 4, take = dscale - done < 4 ? dscale - done : 4;
+            memcpy(p, four, take);
+            p += take;
+        }
+    }
+    /* Digits beyond dscale are never sent; more would be a malformed value. */
+    for (int i = 0; i < ndigits; i++)
+        if (weight - i < -(int)((dscale + 3) / 4) || (weight - i > top))
+            return bad_binary(err, 1700, len);
+    out->v.s.p = s;
+    out->v.s.len = (size_t)(p - s);
+    return 0;
+}
+
+static void uuid_text(const uint8_t *u, char *s)
+{
+    static const char hex[] = "0123456789abcdef";
+    for (int i = 0, j = 0; i < 16; i++) {
+        if (i == 4 || i == 6 || i == 8 || i == 10)
+            s[j++] = '-';
+        s[j++] = hex[u[i] >> 4];
+        s[j++] = hex[u[i] & 15];
+    }
+}
+
+int pgtype_decode_binary(uint32_t oid, enum value_kind kind, const uint8_t *data, size_t len,
+                         struct arena *a, struct value *out, struct error *err)
+{
+    struct cursor c;
+    cursor_init(&c, data, len);
+    out->kind = kind;
+    switch (oid) {
+    case 16: {
+        uint8_t b;
+        if (!cursor_u8(&c, &b) || len != 1)
+            return bad_binary(err, oid, len);
+        out->v.b = b != 0;
+        return 0;
+    }
+    case 20:
+    case 21:
+    case 23: {
+        uint16_t u16;
+        uint32_t u32;
+        uint64_t u64;
+        if (oid == 21 && len == 2 && cursor_u16be(&c, &u16))
+            out->v.i = (int16_t)u16;
+        else if (oid == 23 && len == 4 && cursor_u32be(&c, &u32))
+            out->v.i = (int32_t)u32;
+        else if (oid == 20 && len == 8 && cursor_u64be(&c, &u64))
+            out->v.i = (int64_t)u64;
+        else
+            return bad_binary(err, oid, len);
+        return 0;
+    }
+    case 701: {
+        uint64_t u;
+        if (len != 8 || !cursor_u64be(&c, &u))
+            return bad_binary(err, oid, len);
+        memcpy(&out->v.f, &u, sizeof u);
+        return 0;
+    }
+    case 1700:
+        return decode_numeric_binary(data, len, a, out, err);
+    case 1082: {
+        uint32_t u;
+        if (len != 4 || !cursor_u32be(&c, &u))
+            return bad_binary(err, oid, len);
+        int32_t d = (int32_t)u;
+        if (d == INT32_MIN || d == INT32_MAX) {
+            out->v.i = d;
+            return 0;
+        }
+        int64_t days = (int64_t)d + PG_EPOCH_DAYS;
+        if (days >= INT32_MAX || days <= INT32_MIN)
+            return error_set(err, "date value is out of range (%" PRId32 " days from 2000-01-01)",
+                             d);
+        out->v.i = days;
+        return 0;
+    }
+    case 1114:
+    case 1184: {
+        uint64_t u;
+        if (len != 8 || !cursor_u64be(&c, &u))
+            return bad_binary(err, oid, len);
+        int64_t t = (int64_t)u, v;
+        if (t == INT64_MIN || t == INT64_MAX) {
+            out->v.i = t;
+            return 0;
+        }
+        if (__builtin_add_overflow(t, PG_EPOCH_US, &v) || v == INT64_MIN || v == INT64_MAX)
+            return error_set(err, "%s value is out of range", oid == 1184 ? "timestamptz"
+                                                                          : "timestamp");
+        out->v.i = v;
+        return 0;
+    }
+    case 17:
+        out->v.s.p = (const char *)data;
+        out->v.s.len = len;
+        out->v.s.i = 0;
+        return 0;
+    case 2950: {
+        if (len != 16)
+            return bad_binary(err, oid, len);
+        char *s = arena_alloc(a, 36);
+        uuid_text(data, s);
+        out->v.s.p = s;
+        out->v.s.len = 36;
+        out->v.s.i = 0;
+        return 0;
+    }
+    case 3802: {
+        uint8_t version;
+        if (!cursor_u8(&c, &version) || version != 1)
+            return error_set(err, "binary jsonb value of version %d, only version 1 is known",
+                             len ? data[0] : -1);
+        out->v.s.p = (const char *)data + 1;
+        out->v.s.len = len - 1;
+        out->v.s.i = 0;
+        return 0;
+    }
+    default:
+        if (!pgtype_binary_ok(oid, kind))
+            return error_set(err, "no binary decoder for type OID %" PRIu32, oid);
+        out->v.s.p = (const char *)data;
+        out->v.s.len = len;
+        out->v.s.i = 0;
+        return 0;
+    }
+}
+
+/* "PGCOPY\n\377\r\n\0", flags, header extension length. */
+static const uint8_t copy_signature[11] = {'P', 'G', 'C', 'O', 'P', 'Y', '\n', 0377, '\r', '\n', 0};
+
+int pgtype_copy_binary_header(const char *msg, size_t len, size_t *header_len, struct error *err)
+{
+    struct cursor c;
+    cursor_init(&c, msg, len);
+    const uint8_t *sig;
+    uint32_t flags, ext;
+    if (!cursor_bytes(&c, sizeof copy_signature, &sig) ||
+        memcmp(sig, copy_signature, sizeof copy_signature) != 0)
+        return error_set(err, "malformed binary COPY data: no PGCOPY signature");
+    if (!cursor_u32be(&c, &flags) || !cursor_u32be(&c, &ext) || !cursor_skip(&c, ext))
+        return error_set(err, "malformed binary COPY data: header cut at byte %zu", c.off);
+    /* Bits 16-31 are critical: a reader that does not know one must stop (bit 16: OIDs). */
+    if (flags & 0xffff0000u)
+        return error_set(err, "binary COPY data with flags 0x%08" PRIx32 ", which dbtail does "
+                              "not know", flags);
+    *header_len = c.off;
+    return 0;
+}
+
+int pgtype_copy_binary_fields(const char *msg, size_t len, struct pgtype_field *fields, size_t n,
+                              struct error *err)
+{
+    struct cursor c;
+    cursor_init(&c, msg, len);
+    uint16_t count;
+    if (!cursor_u16be(&c, &count))
+        return error_set(err, "malformed binary COPY data: a tuple of %zu bytes", len);
+    if (count == 0xffff) {
+        if (cursor_left(&c) != 0)
+            return error_set(err, "malformed binary COPY data: %zu bytes after the trailer",
+                             cursor_left(&c));
+        return 1;
+    }
+    if (count != n)
+        return error_set(err, "malformed binary COPY data: %u fields, expected %zu", count, n);
+    for (size_t i = 0; i < n; i++) {
+        uint32_t flen;
+        const uint8_t *p;
+        if (!cursor_u32be(&c, &flen))
+            return error_set(err, "malformed binary COPY data: field %zu cut at byte %zu", i + 1,
+                             c.off);
+        if (flen == 0xffffffffu) {
+            fields[i].data = NULL;
+            fields[i].len = 0;
+            continue;
+        }
+        if (flen > 0x7fffffffu || !cursor_bytes(&c, flen, &p))
+            return error_set(err, "malformed binary COPY data: field %zu of %" PRIu32
+                                  " bytes at byte %zu overruns the tuple",
+                             i + 1, flen, c.off);
+        fields[i].data = (const char *)p;
+        fields[i].len = flen;
+    }
+    if (cursor_left(&c) != 0)
+        return error_set(err, "malformed binary COPY data: %zu bytes after the last field",
+                         cursor_left(&c));
     return 0;
 }

@@ -18,6 +18,7 @@
 #ifndef DBTAIL_PG_TYPES_H
 #define DBTAIL_PG_TYPES_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -60,5 +61,28 @@ DBT_MUSTCHECK int pgtype_copy_fields(const char *line, size_t len, struct arena 
 
 /** Days since 1970-01-01 of a proleptic Gregorian date (astronomical year numbering). */
 int64_t pgtype_days_from_civil(int64_t y, unsigned m, unsigned d);
+
+/* ---- binary forms, as COPY ... (FORMAT binary) sends them: a snapshot reads a table that way
+ * when every column has a binary decoder, sparing the server its output functions and dbtail
+ * the parsing of text ---- */
+
+/** Whether pgtype_decode_binary knows the values of base type `oid` that the reader reads as
+ * `kind` (the built-in type's kind; enums by their own OID). */
+bool pgtype_binary_ok(uint32_t oid, enum value_kind kind);
+/** Decodes one value's binary form (its type's send function) into the struct value that
+ * pgtype_decode gives for its text form. data is borrowed, and so are strings and bytes that
+ * need no change; text made from it lives in `a`. */
+DBT_MUSTCHECK int pgtype_decode_binary(uint32_t oid, enum value_kind kind, const uint8_t *data,
+                                       size_t len, struct arena *a, struct value *out,
+                                       struct error *err);
+/** The binary COPY header at the start of a COPY's first message: sets *header_len to its
+ * length (the rest of the message is the first tuple or the trailer). */
+DBT_MUSTCHECK int pgtype_copy_binary_header(const char *msg, size_t len, size_t *header_len,
+                                            struct error *err);
+/** Splits one binary COPY message (a tuple) into exactly n fields (data NULL for NULL, else
+ * borrowed from msg); 1 when the message is the trailer, -1 when malformed. */
+DBT_MUSTCHECK int pgtype_copy_binary_fields(const char *msg, size_t len,
+                                            struct pgtype_field *fields, size_t n,
+                                            struct error *err);
 
 #endif
