@@ -98,6 +98,8 @@ static void decode_clear_tables(struct decode_ctx *dc)
 #define DECODE_UNIT_BYTES (256 * 1024)
 /* Chunks a worker may render ahead of the main thread: more than a unit's records. */
 #define DECODE_RING 32
+/* The main thread is woken after this many chunks of a unit (and at its end), not each one. */
+#define DECODE_WAKE_CHUNKS 8
 /* Each worker reads the whole file: beyond a few, more of them only add skimming. */
 #define DECODE_MAX_THREADS 8
 
@@ -126,6 +128,7 @@ struct decode_worker {
     pthread_mutex_t mu;
     pthread_cond_t cond;
     size_t head, tail;
+    size_t told; /* tail when the main thread was last woken */
     bool cancel;
     struct decode_chunk ring[DECODE_RING];
 };
@@ -148,7 +151,13 @@ static int decode_chunk_done(struct decode_ctx *dc, enum chunk_end end)
     pthread_mutex_lock(&w->mu);
     w->ring[w->tail % DECODE_RING].end = end;
     w->tail++;
-    pthread_cond_signal(&w->cond);
+    /* A wakeup costs more than writing a chunk to /dev/null: the main thread is woken at a
+     * unit's end or every DECODE_WAKE_CHUNKS chunks, and writes all it finds. */
+    if (end != CHUNK_MORE || w->tail - w->told >= DECODE_WAKE_CHUNKS ||
+        w->tail - w->head == DECODE_RING) {
+        w->told = w->tail;
+        pthread_cond_signal(&w->cond);
+    }
     while (!w->cancel && w->tail - w->head == DECODE_RING)
         pthread_cond_wait(&w->cond, &w->mu);
     bool cancel = w->cancel;
