@@ -209,6 +209,11 @@ struct render {
     int64_t (*now_ns)(void *ctx);
     void *now_ctx;
     struct piece src_head[3]; /* by connector: {"version":..,"connector":..,"name":..,"ts_ms": */
+    /* The digits of the envelope's milliseconds last printed: the records of one millisecond,
+     * nearly all of them in a snapshot, print them once. */
+    int64_t env_ms;
+    char env_ms_text[20];
+    size_t env_ms_len;
     /* The cache and the idle scratches change under a const render: one thread at a time
      * (render.h), so no lock. */
     struct tcache *buckets[CACHE_BUCKETS];
@@ -2216,6 +2221,7 @@ static void put_value(const struct render *r, struct buf *b, const struct colpla
 /* Offsets into the event's one buffer: pointers are taken only after the last append. */
 struct out_rec {
     const char *topic;
+    bool topic_plain; /* render_record.topic_plain */
     ssize_t key, value; /* -1: NULL */
     size_t key_len, value_len;
     size_t nheaders;
@@ -2505,8 +2511,9 @@ static void put_txblock(struct buf *b, const struct txblock *tb)
 
 /* The envelope's ts_ms, ts_us and ts_ns and its closing brace, after the op. Past 1970 they
  * are the milliseconds' digits followed by none, three or six more digits: printed once. */
-static void put_envelope_times(struct buf *b, const struct now *now)
+static void put_envelope_times(const struct render *rc, struct buf *b, const struct now *now)
 {
+    struct render *r = (struct render *)rc; /* the digits cache changes, as the table cache does */
     if (now->ns < 1000000) {
         PUT_LIT(b, "\",\"ts_ms\":");
         buf_json_int(b, now->ms);
@@ -2517,14 +2524,20 @@ static void put_envelope_times(struct buf *b, const struct now *now)
         buf_putc(b, '}');
         return;
     }
-    char ms[20], sub[6], out[96], *p = out;
-    size_t n = 0;
-    for (uint64_t v = (uint64_t)now->ms; v; v /= 10)
-        ms[sizeof ms - ++n] = (char)('0' + v % 10);
+    char sub[6], out[96], *p = out;
+    if (r->env_ms_len == 0 || r->env_ms != now->ms) {
+        size_t n = 0;
+        for (uint64_t v = (uint64_t)now->ms; v; v /= 10)
+            r->env_ms_text[sizeof r->env_ms_text - ++n] = (char)('0' + v % 10);
+        memmove(r->env_ms_text, r->env_ms_text + sizeof r->env_ms_text - n, n);
+        r->env_ms_len = n;
+        r->env_ms = now->ms;
+    }
+    size_t n = r->env_ms_len;
+    const char *d = r->env_ms_text;
     uint64_t rest = (uint64_t)(now->ns % 1000000);
     for (int i = 5; i >= 0; i--, rest /= 10)
         sub[i] = (char)('0' + rest % 10);
-    const char *d = ms + sizeof ms - n;
     memcpy(p, "\",\"ts_ms\":", 10);
     p += 10;
     memcpy(p, d, n);
@@ -2559,7 +2572,7 @@ static void put_envelope(const struct render *r, struct buf *b, struct srccache 
     put_txblock(b, tb);
     PUT_LIT(b, ",\"op\":\"");
     buf_puts(b, event_op_code(ev->op));
-    put_envelope_times(b, now);
+    put_envelope_times(r, b, now);
     if (r->value_schemas)
         buf_putc(b, '}');
 }
@@ -2710,6 +2723,7 @@ static int emit_rec(void *ctx, render_emit_fn emit, struct buf *b, const struct 
     const char *hv[MAX_HEADERS];
     struct render_record rec;
     rec.topic = o->topic;
+    rec.topic_plain = o->topic_plain;
     rec.key = o->key < 0 ? NULL : b->data + o->key;
     rec.key_len = o->key_len;
     rec.value = o->value < 0 ? NULL : b->data + o->value;
@@ -2800,6 +2814,8 @@ static int render_change(const struct render *r, const struct event *ev, struct 
         keyrow = ev->before ? ev->before : ev->after;
     /* not memset: the header arrays are read only up to nheaders */
     o.topic = c->topic;
+    /* render_topic gives Kafka's topic characters only, which JSON never escapes */
+    o.topic_plain = true;
     o.key = -1;
     o.value = -1;
     o.key_len = o.value_len = 0;
@@ -2884,6 +2900,7 @@ static int render_heartbeat(const struct render *r, render_emit_fn emit, void *c
     buf_init(&payload);
     memset(&o, 0, sizeof o);
     o.topic = topic;
+    o.topic_plain = false;
     PUT_LIT(&payload, "{\"serverName\":");
     buf_json_str(&payload, r->prefix, strlen(r->prefix));
     buf_putc(&payload, '}');
@@ -2955,6 +2972,7 @@ static int render_ddl(const struct render *r, const struct event *ev, render_emi
     buf_init(&b);
     memset(&o, 0, sizeof o);
     o.topic = r->prefix;
+    o.topic_plain = false;
 
     mark(&b, &o.key);
     if (r->key_schemas)
@@ -3060,6 +3078,7 @@ static int render_tx_record(const struct render *r, const char *id, struct txmet
     buf_init(&b);
     memset(&o, 0, sizeof o);
     o.topic = r->tx_topic;
+    o.topic_plain = false;
 
     mark(&b, &o.key);
     if (r->key_schemas) {
@@ -3159,7 +3178,7 @@ static bool plain_json(const char *s, size_t len)
 void render_record_line(struct buf *b, const struct render_record *rec)
 {
     size_t tlen = strlen(rec->topic);
-    if (!plain_json(rec->topic, tlen)) {
+    if (!rec->topic_plain && !plain_json(rec->topic, tlen)) {
         PUT_LIT(b, "{\"topic\":");
         buf_json_str(b, rec->topic, tlen);
         PUT_LIT(b, ",\"key\":");

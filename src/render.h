@@ -31,6 +31,7 @@ struct render;
 /* One record; all pointers borrowed for the duration of the callback. */
 struct render_record {
     const char *topic;
+    bool topic_plain; /* the topic needs no JSON escaping (false: not known) */
     /* JSON texts, also NUL-terminated; key NULL when the record has none (truncate, a table
      * without primary key). */
     const char *key;
