@@ -37,7 +37,34 @@ pg_rows() {
     psql_q "SELECT concat_ws('|', $cols) FROM $1" | LC_ALL=C sort
 }
 same() { [ "$(doris_rows "$1")" == "$(pg_rows "$1")" ]; }
-# converges NAME TABLE...: ok when every table reaches the source's rows within 60 s.
+# doris_columns TABLE / pg_columns TABLE: the column names in order, comma-separated.
+doris_columns() {
+    doris_sql shop "DESC $1" |
+        python3 -c 'import json,sys; print(",".join(r[0] for r in json.load(sys.stdin)["data"]["data"]))'
+}
+pg_columns() {
+    psql_q "SELECT string_agg(attname, ',' ORDER BY attnum) FROM pg_attribute
+            WHERE attrelid = '$1'::regclass AND attnum > 0 AND NOT attisdropped"
+}
+# explain TABLE: how the Doris table differs from the source's: the columns when they differ, how
+# many rows each side has that the other lacks, and a few of them.
+explain() {
+    local t="$1" pgc dc
+    pgc=$(pg_columns "$t")
+    dc=$(doris_columns "$t" 2>&1)
+    [ "$pgc" == "$dc" ] || echo "#   $t: columns in PostgreSQL: $pgc; in Doris: $dc"
+    pg_rows "$t" >"$W/pg.rows"
+    doris_rows "$t" >"$W/doris.rows"
+    LC_ALL=C comm -23 "$W/pg.rows" "$W/doris.rows" >"$W/pg.only"
+    LC_ALL=C comm -13 "$W/pg.rows" "$W/doris.rows" >"$W/doris.only"
+    echo "#   $t: $(wc -l <"$W/pg.only") of $(wc -l <"$W/pg.rows") rows only in PostgreSQL," \
+        "$(wc -l <"$W/doris.only") of $(wc -l <"$W/doris.rows") only in Doris"
+    head -4 "$W/pg.only" | sed "s/^/#   $t: only in PostgreSQL: /"
+    head -4 "$W/doris.only" | sed "s/^/#   $t: only in Doris:      /"
+}
+# converges NAME TABLE...: ok when every table reaches the source's rows within 60 s; if not, says
+# what differs, whether dbtail still runs, the last schema changes it made in Doris and its last
+# warnings.
 converges() {
     local name="$1"; shift
     local deadline=$((SECONDS + 60)) t all
@@ -49,9 +76,12 @@ converges() {
         sleep 0.3
     done
     not_ok "$name"
-    for t in "$@"; do
-        diff <(pg_rows "$t") <(doris_rows "$t") | head -10 | sed "s/^/#   $t: /"
-    done
+    for t in "$@"; do explain "$t"; done
+    kill -0 "$DBTAIL_PID" 2>/dev/null || echo "#   dbtail (pid $DBTAIL_PID) is not running"
+    grep -h ' INFO doris: \(CREATE\|ALTER\|TRUNCATE\)' "$TMP_ROOT"/dbtail*.log | tail -4 |
+        cut -c1-200 | sed 's/^/#   last DDL: /'
+    grep -h ' \(WARN\|ERROR\) ' "$TMP_ROOT"/dbtail*.log | tail -4 | cut -c1-200 |
+        sed 's/^/#   last warning: /'
     return 1
 }
 
@@ -90,8 +120,7 @@ converges "ADD COLUMN" items
 psql_q "ALTER TABLE items DROP COLUMN note; UPDATE items SET qty = 7 WHERE id = 2;"
 converges "DROP COLUMN" items
 check_eq "the Doris table has the source's columns" \
-    "$(doris_sql shop 'DESC items' | python3 -c 'import json,sys; print(",".join(r[0] for r in json.load(sys.stdin)["data"]["data"]))')" \
-    "id,qty,price,big,extra"
+    "$(doris_columns items)" "id,qty,price,big,extra"
 
 # Rows that exist when a column with a constant default is added hold that default at the
 # source without any change logged (PostgreSQL 11+ keeps it in attmissingval): Doris has to add
