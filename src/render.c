@@ -1482,6 +1482,15 @@ static void civil_from_days(int64_t z, int64_t *y, unsigned *m, unsigned *d)
  * columns print one per row. */
 static char *fmt_iso_date(char *p, int64_t days)
 {
+    /* Consecutive values mostly fall on one day: its text is kept, per thread. */
+    static _Thread_local int64_t cached_days = INT64_MIN;
+    static _Thread_local char cached[32];
+    static _Thread_local size_t cached_len;
+    if (days == cached_days) {
+        memcpy(p, cached, cached_len);
+        return p + cached_len;
+    }
+    char *start = p;
     int64_t y;
     unsigned m, d;
     civil_from_days(days, &y, &m, &d);
@@ -1497,7 +1506,11 @@ static char *fmt_iso_date(char *p, int64_t days)
     *p++ = '-';
     p = fmt_digits(p, m, 2);
     *p++ = '-';
-    return fmt_digits(p, d, 2);
+    p = fmt_digits(p, d, 2);
+    cached_len = (size_t)(p - start);
+    memcpy(cached, start, cached_len);
+    cached_days = days;
+    return p;
 }
 
 static void put_iso_date(struct buf *b, int64_t days)
@@ -1510,14 +1523,21 @@ static void put_iso_date(struct buf *b, int64_t days)
  * (at most 18 bytes), returns the end. */
 static char *fmt_iso_time(char *p, int64_t micros_of_day, int frac)
 {
+    static const char pairs[] = "00010203040506070809101112131415161718192021222324252627282930"
+                                "31323334353637383940414243444546474849505152535455565758596061"
+                                "626364656667686970717273747576777879808182838485868788899091"
+                                "9293949596979899";
     int64_t s = micros_of_day / 1000000;
     int64_t us = micros_of_day % 1000000;
     char digits[9];
-    p = fmt_digits(p, (uint64_t)(s / 3600), 2);
-    *p++ = ':';
-    p = fmt_digits(p, (uint64_t)(s / 60 % 60), 2);
-    *p++ = ':';
-    p = fmt_digits(p, (uint64_t)(s % 60), 2);
+    /* the hour is 24 at most (PostgreSQL's 24:00:00) */
+    unsigned hms[3] = {(unsigned)(s / 3600), (unsigned)(s / 60 % 60), (unsigned)(s % 60)};
+    for (int i = 0; i < 3; i++) {
+        if (i)
+            *p++ = ':';
+        memcpy(p, pairs + 2 * (hms[i] % 100), 2);
+        p += 2;
+    }
     for (int i = 5; i >= 0; i--) {
         digits[i] = (char)('0' + us % 10);
         us /= 10;
