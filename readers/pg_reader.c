@@ -69,6 +69,8 @@
     "-c DateStyle=ISO -c IntervalStyle=iso_8601 -c TimeZone=UTC -c bytea_output=hex "              \
     "-c lc_monetary=C -c extra_float_digits=3"
 #define STATUS_INTERVAL_MS 10000
+/* How long a decoded transaction may stay invisible before the attempt starts over. */
+#define TXN_VISIBLE_WAIT_MS 10000
 #define SLOT_WAIT_MS       15000
 
 /* What the catalog says of a type OID, cached. */
@@ -2080,8 +2082,50 @@ static int handle_change(struct pg_reader *r, uint64_t lsn, struct error *err)
                        err);
 }
 
+/*
+ * The walsender sends a transaction as soon as its commit record is flushed, while the backend
+ * that committed it may not have left the ProcArray yet: until then, other sessions (our catalog
+ * queries included) still see the catalog as it was before the transaction's DDL. A Relation
+ * message read in that window would take the old columns' defaults, NOT NULL flags and keys.
+ * Waits until the transaction being decoded is visible to a new snapshot on r->sql.
+ */
+static int wait_txn_visible(struct pg_reader *r, struct error *err)
+{
+    if (!r->in_txn)
+        return 0;
+    char sxid[16];
+    snprintf(sxid, sizeof sxid, "%u", r->xid);
+    const char *params[] = {sxid};
+    int64_t deadline = clock_mono_ms() + TXN_VISIBLE_WAIT_MS;
+    for (;;) {
+        /* The 32-bit xid widened with the epoch of the snapshot's xmax, which is at most 2^31
+         * transactions ahead of a transaction being decoded. */
+        PGresult *res = run_params(
+            r->sql,
+            "SELECT txid_visible_in_snapshot(x - ((x % 4294967296 - $1::bigint + 4294967296) "
+            "% 4294967296), s) FROM (SELECT s, txid_snapshot_xmax(s) AS x "
+            "FROM txid_current_snapshot() s) q",
+            1, params, "checking that a decoded transaction is visible", err);
+        if (res == NULL)
+            return -1;
+        bool visible = PQgetvalue(res, 0, 0)[0] == 't';
+        PQclear(res);
+        if (visible)
+            return 0;
+        if (clock_mono_ms() >= deadline)
+            return error_retry(err,
+                               "transaction %u is decoded but not yet visible to other sessions "
+                               "(a synchronous standby may be missing): its table definitions "
+                               "cannot be read yet",
+                               r->xid);
+        usleep(10000);
+    }
+}
+
 static int handle_relation(struct pg_reader *r, struct error *err)
 {
+    if (wait_txn_visible(r, err) < 0)
+        return -1;
     struct pgout_msg *m = &r->msg;
     size_t n = m->u.relation.ncols;
     const char **names = mem_alloc((n ? n : 1) * sizeof *names);
