@@ -144,7 +144,7 @@ static const struct key_def keys[] = {
     {"snapshot.locking.mode", KT_CHOICE, FOR_MYSQL, 0, "minimal", 0, 0,
      CHOICES("minimal", "none", "extended"), "How long the snapshot holds the global read lock."},
     {"snapshot.fetch.size", KT_INT, FOR_ALL, 0, "10240", 1, INT32_MAX, NULL,
-     "Rows fetched per round trip while snapshotting."},
+     "Snapshot rows between two recorded positions (a crash resumes after the last one)."},
     {"slot.name", KT_STR, FOR_PG, 0, "debezium", 0, 0, NULL,
      "Logical replication slot to create or reuse."},
     {"publication.name", KT_STR, FOR_PG, 0, "dbz_publication", 0, 0, NULL,
