@@ -55,6 +55,19 @@ bench_cpu_seconds() {
     awk -v hz="$(getconf CLK_TCK)" '{ printf "%.2f\n", ($14 + $15) / hz }' "/proc/$1/stat"
 }
 
+# bench_keep_min VAR VALUE / bench_keep_max VAR VALUE: VAR becomes VALUE when VAR is empty or
+# VALUE is smaller (larger): the best wall time and the peak RSS over several runs.
+bench_keep_min() {
+    if [ -z "${!1:-}" ] || awk -v a="$2" -v b="${!1}" 'BEGIN { exit !(a < b) }'; then
+        printf -v "$1" %s "$2"
+    fi
+}
+bench_keep_max() {
+    if [ -z "${!1:-}" ] || awk -v a="$2" -v b="${!1}" 'BEGIN { exit !(a > b) }'; then
+        printf -v "$1" %s "$2"
+    fi
+}
+
 # bench_rate COUNT SECONDS: COUNT per second, as an integer.
 bench_rate() {
     awk -v n="$1" -v s="$2" 'BEGIN { if (s <= 0) s = 0.001; printf "%.0f\n", n / s }'

@@ -40,7 +40,7 @@ psql_q "SELECT count(*) FROM items" >/dev/null
 # Best of RUNS runs of each, taken in turns, so that a busy moment of the machine does not decide
 # the ratio; each dbtail run starts afresh (no state file, no slot).
 RUNS="${BENCH_PG_SNAPSHOT_RUNS:-3}"
-dbtail_seconds="" peer_seconds="" rss=0
+dbtail_seconds="" peer_seconds="" rss=""
 for ((run = 1; run <= RUNS; run++)); do
     rm -f "$OUT/dbtail.jsonl" "$W/offsets.json"
     psql_q "SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots" >/dev/null
@@ -48,10 +48,8 @@ for ((run = 1; run <= RUNS; run++)); do
     got=$(wc -l <"$OUT/dbtail.jsonl")
     [ "$got" -eq "$ROWS" ] || { echo "# dbtail wrote $got records, not $ROWS"; exit 1; }
     echo "# dbtail: $got records, $(du -m "$OUT/dbtail.jsonl" | cut -f1) MB in $BENCH_SECONDS s, CPU $BENCH_CPU s"
-    if [ -z "$dbtail_seconds" ] || awk -v a="$BENCH_SECONDS" -v b="$dbtail_seconds" 'BEGIN { exit !(a < b) }'; then
-        dbtail_seconds=$BENCH_SECONDS
-    fi
-    awk -v a="$BENCH_RSS_MB" -v b="$rss" 'BEGIN { exit !(a > b) }' && rss=$BENCH_RSS_MB
+    bench_keep_min dbtail_seconds "$BENCH_SECONDS"
+    bench_keep_max rss "$BENCH_RSS_MB"
     rm -f "$OUT/dbtail.jsonl"
 
     bench_run psql -X -q -v ON_ERROR_STOP=1 -h 127.0.0.1 -p "$PG_PORT" -U postgres -d dbtail \
@@ -59,9 +57,7 @@ for ((run = 1; run <= RUNS; run++)); do
     got=$(wc -l <"$OUT/copy.txt")
     [ "$got" -eq "$ROWS" ] || { echo "# COPY wrote $got rows, not $ROWS"; exit 1; }
     echo "# psql COPY items TO STDOUT: $got rows, $(du -m "$OUT/copy.txt" | cut -f1) MB in $BENCH_SECONDS s, CPU $BENCH_CPU s"
-    if [ -z "$peer_seconds" ] || awk -v a="$BENCH_SECONDS" -v b="$peer_seconds" 'BEGIN { exit !(a < b) }'; then
-        peer_seconds=$BENCH_SECONDS
-    fi
+    bench_keep_min peer_seconds "$BENCH_SECONDS"
 done
 echo "# best of $RUNS: dbtail $dbtail_seconds s, psql $peer_seconds s"
 
