@@ -72,7 +72,7 @@
 #define STATUS_INTERVAL_MS 10000
 /* How long a decoded transaction may stay invisible before the attempt starts over. */
 #define TXN_VISIBLE_WAIT_MS 10000
-#define SLOT_WAIT_MS       15000
+#define SLOT_WAIT_MS        15000
 
 /* What the catalog says of a type OID, cached. */
 struct pg_typeinfo {
@@ -1335,9 +1335,8 @@ static void fetch_push(struct pg_fetch *f, enum batch_end end)
     pthread_mutex_unlock(&f->mu);
 }
 
-static int decode_field(bool binary, const struct schema_column *col,
-                        const struct pgtype_field *fd, struct arena *a, struct value *out,
-                        struct error *err)
+static int decode_field(bool binary, const struct schema_column *col, const struct pgtype_field *fd,
+                        struct arena *a, struct value *out, struct error *err)
 {
     if (!binary)
         return decode_into(col, fd->data, fd->len, a, out, err);

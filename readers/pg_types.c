@@ -968,8 +968,10 @@ static int decode_numeric_binary(const uint8_t *data, size_t len, struct arena *
         return bad_binary(err, 1700, len);
     out->kind = VALUE_DECIMAL;
     out->v.s.i = 0;
-    const char *special = sign == 0xC000 ? "NaN" : sign == 0xD000 ? "Infinity"
-                                               : sign == 0xF000 ? "-Infinity" : NULL;
+    const char *special = sign == 0xC000   ? "NaN"
+                          : sign == 0xD000 ? "Infinity"
+                          : sign == 0xF000 ? "-Infinity"
+                                           : NULL;
     if (special) {
         out->v.s.p = special;
         out->v.s.len = strlen(special);
@@ -1100,8 +1102,8 @@ int pgtype_decode_binary(uint32_t oid, enum value_kind kind, const uint8_t *data
             return 0;
         }
         if (__builtin_add_overflow(t, PG_EPOCH_US, &v) || v == INT64_MIN || v == INT64_MAX)
-            return error_set(err, "%s value is out of range", oid == 1184 ? "timestamptz"
-                                                                          : "timestamp");
+            return error_set(err, "%s value is out of range",
+                             oid == 1184 ? "timestamptz" : "timestamp");
         out->v.i = v;
         return 0;
     }
@@ -1156,8 +1158,10 @@ int pgtype_copy_binary_header(const char *msg, size_t len, size_t *header_len, s
         return error_set(err, "malformed binary COPY data: header cut at byte %zu", c.off);
     /* Bits 16-31 are critical: a reader that does not know one must stop (bit 16: OIDs). */
     if (flags & 0xffff0000u)
-        return error_set(err, "binary COPY data with flags 0x%08" PRIx32 ", which dbtail does "
-                              "not know", flags);
+        return error_set(err,
+                         "binary COPY data with flags 0x%08" PRIx32 ", which dbtail does "
+                         "not know",
+                         flags);
     *header_len = c.off;
     return 0;
 }
@@ -1190,8 +1194,9 @@ int pgtype_copy_binary_fields(const char *msg, size_t len, struct pgtype_field *
             continue;
         }
         if (flen > 0x7fffffffu || !cursor_bytes(&c, flen, &p))
-            return error_set(err, "malformed binary COPY data: field %zu of %" PRIu32
-                                  " bytes at byte %zu overruns the tuple",
+            return error_set(err,
+                             "malformed binary COPY data: field %zu of %" PRIu32
+                             " bytes at byte %zu overruns the tuple",
                              i + 1, flen, c.off);
         fields[i].data = (const char *)p;
         fields[i].len = flen;

@@ -45,8 +45,7 @@ void pgtype_apply_typmod(struct schema_column *col, uint32_t base_oid, int32_t t
 /** Decodes the text form of one value of `kind` (elements of `elem_kind` for arrays).
  * The text is borrowed and need not be NUL-terminated. */
 DBT_MUSTCHECK int pgtype_decode(enum value_kind kind, enum value_kind elem_kind, const char *text,
-                                size_t len, struct arena *a, struct value *out,
-                                struct error *err);
+                                size_t len, struct arena *a, struct value *out, struct error *err);
 
 /* One field of a COPY text-format row: data NULL for \N. */
 struct pgtype_field {

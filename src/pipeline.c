@@ -24,8 +24,8 @@
 #include "render.h"
 #include "state.h"
 
-#define BACKOFF_FIRST_MS         1000
-#define BACKOFF_MAX_MS           30000
+#define BACKOFF_FIRST_MS 1000
+#define BACKOFF_MAX_MS   30000
 /* An attempt that ran this long was healthy: the next failure starts the backoff over. */
 #define BACKOFF_RESET_MS 60000
 
@@ -65,11 +65,11 @@ struct pipeline {
     struct reader *rd;
     struct sink **sinks; /* ntypes entries, in sink.type order */
     json_t *identity;
-    json_t *received;    /* position of the last COMMIT read */
-    json_t *durable;     /* position of the last COMMIT in the state file */
-    bool unacked;        /* durable has not been acknowledged to the source yet */
-    bool dirty;          /* sinks were given something since the last checkpoint */
-    bool in_txn;         /* change events were given since the last COMMIT */
+    json_t *received; /* position of the last COMMIT read */
+    json_t *durable;  /* position of the last COMMIT in the state file */
+    bool unacked;     /* durable has not been acknowledged to the source yet */
+    bool dirty;       /* sinks were given something since the last checkpoint */
+    bool in_txn;      /* change events were given since the last COMMIT */
     int64_t last_checkpoint_ms;
     int64_t inflight;      /* change events given since the last checkpoint */
     struct event_run run;  /* counted, not yet in the metrics and progress lines */
@@ -115,8 +115,7 @@ static void free_types(char **types, size_t n)
 }
 
 /* Splits sink.type ("file, doris") into trimmed, distinct, non-empty names. */
-static int parse_sink_types(const struct config *cfg, char ***out, size_t *nout,
-                            struct error *err)
+static int parse_sink_types(const struct config *cfg, char ***out, size_t *nout, struct error *err)
 {
     const char *list;
     if (config_required(cfg, "sink.type", &list, err) < 0)
@@ -134,8 +133,9 @@ static int parse_sink_types(const struct config *cfg, char ***out, size_t *nout,
             b--;
         if (a == b) {
             free_types(types, n);
-            return error_set(err, "sink.type: empty entry in \"%s\" (use a comma list such as "
-                                  "\"file,doris\")",
+            return error_set(err,
+                             "sink.type: empty entry in \"%s\" (use a comma list such as "
+                             "\"file,doris\")",
                              list);
         }
         char *name = mem_strndup(a, (size_t)(b - a));
@@ -311,14 +311,13 @@ static void count_event(struct pipeline *p, const struct event *ev)
     if (event_op_code(ev->op) == NULL || ev->table == NULL)
         return;
     struct event_run *run = &p->run;
-    if (run->n > 0 && (run->table != ev->table || run->generation != ev->table->generation ||
-                       run->op != ev->op))
+    if (run->n > 0 &&
+        (run->table != ev->table || run->generation != ev->table->generation || run->op != ev->op))
         flush_counts(p);
     if (run->n == 0) {
         /* schema.table for PostgreSQL, db.table for MySQL, as Debezium names them. */
         const char *space = ev->table->schema ? ev->table->schema : ev->table->db;
-        snprintf(run->name, sizeof run->name, "%.255s.%.255s", space ? space : "",
-                 ev->table->name);
+        snprintf(run->name, sizeof run->name, "%.255s.%.255s", space ? space : "", ev->table->name);
         run->table = ev->table;
         run->generation = ev->table->generation;
         run->op = ev->op;
@@ -539,8 +538,10 @@ int pipeline_run_ctl(const struct config *cfg, enum reader_mode mode,
         if (!err->retriable)
             break;
         if (stop_asked(&p)) {
-            log_warn("pipeline", "%s; stopping without a final checkpoint: the state file keeps "
-                                 "the last one", err->msg);
+            log_warn("pipeline",
+                     "%s; stopping without a final checkpoint: the state file keeps "
+                     "the last one",
+                     err->msg);
             rc = 0;
             break;
         }
@@ -568,8 +569,7 @@ int pipeline_run_ctl(const struct config *cfg, enum reader_mode mode,
 }
 
 int pipeline_run_with(const struct config *cfg, enum reader_mode mode,
-                      const struct pipeline_factory *factory, atomic_int *stop,
-                      struct error *err)
+                      const struct pipeline_factory *factory, atomic_int *stop, struct error *err)
 {
     struct pipeline_control ctl = {.stop = stop};
     return pipeline_run_ctl(cfg, mode, factory, &ctl, err);

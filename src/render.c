@@ -2241,7 +2241,7 @@ static void put_value(const struct render *r, struct buf *b, const struct colpla
 /* Offsets into the event's one buffer: pointers are taken only after the last append. */
 struct out_rec {
     const char *topic;
-    bool topic_plain; /* render_record.topic_plain */
+    bool topic_plain;   /* render_record.topic_plain */
     ssize_t key, value; /* -1: NULL */
     size_t key_len, value_len;
     size_t nheaders;
