@@ -66,6 +66,9 @@ struct binlog_decoder {
     bool in_txn;
     bool have_gtid;
     char gtid[80];
+    /* Without a GTID, Debezium names a transaction by where its BEGIN is: "file=F,pos=P"
+     * (BinlogOffsetContext's NON_GTID_TRANSACTION_ID_FORMAT); empty outside one. */
+    char txn_id[300];
     uint8_t gtid_sid[16];
     uint64_t gtid_gno;
     uint32_t gtid_domain, gtid_server;
@@ -146,6 +149,7 @@ void binlog_decoder_start(struct binlog_decoder *d, const char *file, uint64_t p
     clear_tables(d);
     d->in_txn = false;
     d->have_gtid = false;
+    d->txn_id[0] = '\0';
     d->ev_pending = false;
     d->payload_active = false;
     d->rs.active = false;
@@ -397,7 +401,7 @@ static void fill_source(struct binlog_decoder *d, struct event *e, uint32_t time
     e->source.pos = d->ev_start;
     e->source.thread = d->thread;
     e->source.query = d->opts.include_query && d->have_query ? d->query.data : NULL;
-    e->txn_id = d->have_gtid ? d->gtid : NULL;
+    e->txn_id = d->have_gtid ? d->gtid : d->txn_id[0] ? d->txn_id : NULL;
 }
 
 static int order_of(struct binlog_decoder *d, uint64_t *order, struct error *err)
@@ -460,6 +464,7 @@ static int queue_commit(struct binlog_decoder *d, struct error *err)
     d->position = pos;
     e->position = pos;
     d->have_gtid = false;
+    d->txn_id[0] = '\0';
     d->have_query = false;
     d->thread = -1;
     return 0;
@@ -475,6 +480,8 @@ static int on_query(struct binlog_decoder *d, uint8_t type, struct cursor *body,
     case Q_BEGIN:
         d->in_txn = true;
         d->thread = q.thread_id;
+        if (!d->have_gtid)
+            snprintf(d->txn_id, sizeof d->txn_id, "file=%s,pos=%" PRIu64, d->file, d->ev_start);
         return 0;
     case Q_END:
         d->thread = q.thread_id;
