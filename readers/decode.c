@@ -20,9 +20,11 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 #include "../src/buf.h"
@@ -116,54 +118,95 @@ struct decode_chunk {
     enum chunk_end end;
 };
 
+/*
+ * The published chunks are ring[head..tail) (mod DECODE_RING), the main thread's; the worker
+ * renders into ring[tail]. Each side moves its own index without a lock (a system call costs
+ * more here than writing a chunk to /dev/null) and sleeps on cond, under mu, only when the
+ * ring is empty (the main thread) or full (the worker), after saying so in its *_waiting flag.
+ * Index stores and flag loads are sequentially consistent, so that a side either sees the
+ * other's new index or the other sees its flag and wakes it under mu.
+ */
 struct decode_worker {
     pthread_t thread;
     const char *path;
     struct decode_ctx dc;
     struct error err;
-    /* The published chunks are ring[head..tail) (mod DECODE_RING), the main thread's; the
-     * worker renders into ring[tail]. mu guards head, tail and cancel; cond signals a change
-     * of either to the one that waits (the worker when the ring is full, the main thread when
-     * it is empty). */
     pthread_mutex_t mu;
     pthread_cond_t cond;
-    size_t head, tail;
-    size_t told; /* tail when the main thread was last woken */
-    bool cancel;
+    atomic_size_t head, tail;
+    atomic_bool main_waiting, worker_waiting, cancel;
+    size_t told; /* the worker's: tail when the main thread was last woken */
     struct decode_chunk ring[DECODE_RING];
 };
 
-static void decode_write(struct buf *b)
+/* Writes the n buffers to standard output whole; -1 with errno when it fails. */
+static int write_bufs(struct buf *const *bufs, size_t n)
 {
-    if (b->len > 0)
-        fwrite(b->data, 1, b->len, stdout);
-    buf_reset(b);
+    struct iovec iov[DECODE_RING];
+    size_t k = 0;
+    for (size_t i = 0; i < n && k < DECODE_RING; i++)
+        if (bufs[i]->len > 0)
+            iov[k++] = (struct iovec){.iov_base = bufs[i]->data, .iov_len = bufs[i]->len};
+    struct iovec *v = iov;
+    while (k > 0) {
+        ssize_t w = writev(STDOUT_FILENO, v, (int)k);
+        if (w < 0) {
+            if (errno == EINTR)
+                continue;
+            return -1;
+        }
+        for (size_t done = (size_t)w; k > 0 && done >= v->iov_len; v++, k--)
+            done -= v->iov_len, w -= (ssize_t)v->iov_len;
+        if (k > 0) {
+            v->iov_base = (char *)v->iov_base + w;
+            v->iov_len -= (size_t)w;
+        }
+    }
+    return 0;
 }
 
-/* Ends the chunk the decoder renders into; -1 when the main thread no longer wants any. */
+static int decode_write(struct buf *b)
+{
+    int rc = write_bufs(&b, 1);
+    buf_reset(b);
+    return rc;
+}
+
+static void wake(struct decode_worker *w)
+{
+    pthread_mutex_lock(&w->mu);
+    pthread_cond_signal(&w->cond);
+    pthread_mutex_unlock(&w->mu);
+}
+
+/* Ends the chunk the decoder renders into; -1 when the main thread no longer wants any, or
+ * (one thread) standard output fails. */
 static int decode_chunk_done(struct decode_ctx *dc, enum chunk_end end)
 {
     struct decode_worker *w = dc->worker;
-    if (w == NULL) {
-        decode_write(dc->out);
-        return 0;
+    if (w == NULL)
+        return decode_write(dc->out);
+    size_t tail = atomic_load_explicit(&w->tail, memory_order_relaxed);
+    w->ring[tail % DECODE_RING].end = end;
+    atomic_store(&w->tail, ++tail);
+    /* The main thread is woken at a unit's end or every DECODE_WAKE_CHUNKS chunks, and writes
+     * all it finds. */
+    bool full = tail - atomic_load(&w->head) == DECODE_RING;
+    if (end != CHUNK_MORE || tail - w->told >= DECODE_WAKE_CHUNKS || full) {
+        w->told = tail;
+        if (atomic_load(&w->main_waiting))
+            wake(w);
     }
-    pthread_mutex_lock(&w->mu);
-    w->ring[w->tail % DECODE_RING].end = end;
-    w->tail++;
-    /* A wakeup costs more than writing a chunk to /dev/null: the main thread is woken at a
-     * unit's end or every DECODE_WAKE_CHUNKS chunks, and writes all it finds. */
-    if (end != CHUNK_MORE || w->tail - w->told >= DECODE_WAKE_CHUNKS ||
-        w->tail - w->head == DECODE_RING) {
-        w->told = w->tail;
-        pthread_cond_signal(&w->cond);
+    if (full) {
+        pthread_mutex_lock(&w->mu);
+        atomic_store(&w->worker_waiting, true);
+        while (!atomic_load(&w->cancel) && tail - atomic_load(&w->head) == DECODE_RING)
+            pthread_cond_wait(&w->cond, &w->mu);
+        atomic_store(&w->worker_waiting, false);
+        pthread_mutex_unlock(&w->mu);
     }
-    while (!w->cancel && w->tail - w->head == DECODE_RING)
-        pthread_cond_wait(&w->cond, &w->mu);
-    bool cancel = w->cancel;
-    pthread_mutex_unlock(&w->mu);
-    dc->out = &w->ring[w->tail % DECODE_RING].data;
-    return cancel ? -1 : 0;
+    dc->out = &w->ring[tail % DECODE_RING].data;
+    return atomic_load(&w->cancel) ? -1 : 0;
 }
 
 static int decode_emit(void *ctx, const struct render_record *rec, struct error *err)
@@ -171,7 +214,9 @@ static int decode_emit(void *ctx, const struct render_record *rec, struct error 
     struct decode_ctx *dc = ctx;
     render_record_line(dc->out, rec);
     if (dc->out->len >= DECODE_OUT_CHUNK && decode_chunk_done(dc, CHUNK_MORE) < 0)
-        return error_set(err, "decoding cancelled");
+        return dc->worker
+                   ? error_set(err, "decoding cancelled")
+                   : error_set(err, "could not write to standard output: %s", strerror(errno));
     return 0;
 }
 
@@ -343,20 +388,37 @@ static int decode_file_threads(const char *path, const struct render *const *ren
     }
     for (size_t unit = 0; rc == 0; unit++) {
         struct decode_worker *w = &workers[unit % n];
-        enum chunk_end end;
-        do {
-            pthread_mutex_lock(&w->mu);
-            while (w->head == w->tail)
-                pthread_cond_wait(&w->cond, &w->mu);
-            pthread_mutex_unlock(&w->mu);
-            struct decode_chunk *c = &w->ring[w->head % DECODE_RING];
-            decode_write(&c->data);
-            end = c->end;
-            pthread_mutex_lock(&w->mu);
-            w->head++;
-            pthread_cond_signal(&w->cond);
-            pthread_mutex_unlock(&w->mu);
-        } while (end == CHUNK_MORE);
+        enum chunk_end end = CHUNK_MORE;
+        size_t head = atomic_load_explicit(&w->head, memory_order_relaxed);
+        while (end == CHUNK_MORE) {
+            size_t tail = atomic_load(&w->tail);
+            if (tail == head) {
+                pthread_mutex_lock(&w->mu);
+                atomic_store(&w->main_waiting, true);
+                while ((tail = atomic_load(&w->tail)) == head)
+                    pthread_cond_wait(&w->cond, &w->mu);
+                atomic_store(&w->main_waiting, false);
+                pthread_mutex_unlock(&w->mu);
+            }
+            /* All the unit's chunks that are ready, in one system call. */
+            struct buf *ready[DECODE_RING];
+            size_t nready = 0;
+            while (head + nready < tail && end == CHUNK_MORE) {
+                struct decode_chunk *c = &w->ring[(head + nready) % DECODE_RING];
+                ready[nready++] = &c->data;
+                end = c->end;
+            }
+            if (write_bufs(ready, nready) < 0) {
+                rc = error_set(err, "could not write to standard output: %s", strerror(errno));
+                break;
+            }
+            for (size_t k = 0; k < nready; k++)
+                buf_reset(ready[k]);
+            head += nready;
+            atomic_store(&w->head, head);
+            if (atomic_load(&w->worker_waiting))
+                wake(w);
+        }
         if (end == CHUNK_ERROR) {
             *err = w->err;
             rc = -1;
@@ -365,11 +427,8 @@ static int decode_file_threads(const char *path, const struct render *const *ren
             break;
     }
     for (size_t i = 0; i < started; i++) {
-        struct decode_worker *w = &workers[i];
-        pthread_mutex_lock(&w->mu);
-        w->cancel = true;
-        pthread_cond_signal(&w->cond);
-        pthread_mutex_unlock(&w->mu);
+        atomic_store(&workers[i].cancel, true);
+        wake(&workers[i]);
     }
     for (size_t i = 0; i < n; i++) {
         struct decode_worker *w = &workers[i];
@@ -483,23 +542,19 @@ int decode_main(int argc, char **argv)
         int rc = nthreads == 1 ? decode_file(argv[i], &dc, &err)
                                : decode_file_threads(argv[i], (const struct render *const *)renders,
                                                      nthreads, unit_bytes, &err);
+        if (rc == 0 && decode_write(&out) < 0)
+            rc = error_set(&err, "could not write to standard output: %s", strerror(errno));
         if (rc < 0) {
-            decode_write(&out);
-            fflush(stdout);
+            (void)decode_write(&out);
             fprintf(stderr, "dbtail decode: %s\n", err.msg);
             status = 1;
         }
     }
-    decode_write(&out);
     free(dc.tables);
     buf_free(&out);
     for (size_t k = 0; k < nthreads; k++)
         render_free(renders[k]);
     free(renders);
     config_free(cfg);
-    if (fflush(stdout) != 0 && status == 0) {
-        fprintf(stderr, "dbtail decode: could not write to standard output\n");
-        status = 1;
-    }
     return status;
 }

@@ -103,3 +103,13 @@ done
 check_eq "--threads 0 is refused" "$?" 2
 "$DBTAIL" decode --threads x "$binlog" >/dev/null 2>&1
 check_eq "--threads x is refused" "$?" 2
+
+# Standard output that fails: the error says so, status 1, whatever the thread count.
+if [ -w /dev/full ]; then
+    for t in 1 2; do
+        "$DBTAIL" decode --threads "$t" "$binlog" >/dev/full 2>"$TMP_ROOT/full.err"
+        check_eq "$t threads: a full standard output gives status 1" "$?" 1
+        check "$t threads: the error names standard output" \
+            grep -q "could not write to standard output: No space left on device" "$TMP_ROOT/full.err"
+    done
+fi
