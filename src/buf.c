@@ -164,6 +164,20 @@ void buf_json_str(struct buf *b, const char *s, size_t len)
                 i += run;
                 if (run == 8)
                     continue;
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+            } else if (len >= 8) {
+                /* The last bytes: the word that ends the string, shifted down to them; the
+                 * zeros shifted in stop the run. */
+                uint64_t w;
+                memcpy(&w, p + len - 8, 8);
+                w >>= 8 * (8 - (len - i));
+                memcpy(d, &w, 8);
+                size_t run = first_stop(stop_bytes(w));
+                d += run;
+                i += run;
+                if (i == len)
+                    break;
+#endif
             } else if (p[i] >= 0x20 && p[i] < 0x80 && p[i] != '"' && p[i] != '\\') {
                 *d++ = (char)p[i++];
                 continue;
@@ -247,21 +261,50 @@ static char *put_digits(char *end, uint64_t v)
     return p;
 }
 
-/* Decimal integers without printf, which dominated the cost of a record. */
+/* The number of decimal digits of v (1 for 0): floor(log10(v)) + 1 from its bit length (1233 / 4096
+ * is just above log10(2)), corrected by one comparison. */
+static size_t digit_count(uint64_t v)
+{
+    static const uint64_t pow10[20] = {1,
+                                       10,
+                                       100,
+                                       1000,
+                                       10000,
+                                       100000,
+                                       1000000,
+                                       10000000,
+                                       100000000,
+                                       1000000000,
+                                       10000000000,
+                                       100000000000,
+                                       1000000000000,
+                                       10000000000000,
+                                       100000000000000,
+                                       1000000000000000,
+                                       10000000000000000,
+                                       100000000000000000,
+                                       1000000000000000000,
+                                       10000000000000000000u};
+    unsigned t = (unsigned)(64 - __builtin_clzll(v | 1)) * 1233 >> 12;
+    return t + ((v | 1) >= pow10[t]);
+}
+
+/* Decimal integers without printf, which dominated the cost of a record; the digits go straight
+ * into the buffer. */
 void buf_json_uint(struct buf *b, uint64_t v)
 {
-    char tmp[24];
-    char *p = put_digits(tmp + sizeof tmp, v);
-    buf_append(b, p, (size_t)(tmp + sizeof tmp - p));
+    size_t n = digit_count(v);
+    buf_reserve(b, n);
+    put_digits(b->data + b->len + n, v);
+    b->len += n;
+    b->data[b->len] = '\0';
 }
 
 void buf_json_int(struct buf *b, int64_t v)
 {
-    char tmp[24];
-    char *p = put_digits(tmp + sizeof tmp, v < 0 ? (uint64_t)0 - (uint64_t)v : (uint64_t)v);
     if (v < 0)
-        *--p = '-';
-    buf_append(b, p, (size_t)(tmp + sizeof tmp - p));
+        buf_putc(b, '-');
+    buf_json_uint(b, v < 0 ? (uint64_t)0 - (uint64_t)v : (uint64_t)v);
 }
 
 /*
