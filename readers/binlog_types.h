@@ -107,6 +107,9 @@ size_t binlog_decimal_size(int precision, int scale);
 /** The binary DECIMAL p[0..binlog_decimal_size) as exact text ("-12.340"), appended to out. */
 DBT_MUSTCHECK int binlog_decimal_to_text(const uint8_t *p, size_t len, int precision, int scale,
                                          struct buf *out, struct error *err);
+/** The same through the digit-at-a-time path that precisions above 18 take (for tests). */
+DBT_MUSTCHECK int binlog_decimal_to_text_general(const uint8_t *p, size_t len, int precision,
+                                                 int scale, struct buf *out, struct error *err);
 
 /** The character set of a collation id ("utf8mb4", "latin1", "binary"), NULL when unknown. */
 const char *binlog_collation_charset(uint16_t collation);

@@ -919,6 +919,160 @@ static void test_decimal(void)
     buf_free(&b);
 }
 
+/* xorshift64: reproducible pseudo-random values for the decimal comparisons. */
+static uint64_t rnd_next(uint64_t *s)
+{
+    *s ^= *s << 13;
+    *s ^= *s >> 7;
+    *s ^= *s << 17;
+    return *s;
+}
+
+/* Encodes the digits (intg = precision - scale integer digits, then scale fraction digits) as
+ * MySQL's binary DECIMAL, following its decimal2bin: groups of 9 digits in 4 big-endian bytes,
+ * the leftover integer digits first and the leftover fraction digits last in the fewest bytes,
+ * every byte inverted for a negative value, then the top bit of the first byte flipped. */
+static size_t decimal_encode(const char *digits, int precision, int scale, bool neg, uint8_t *out)
+{
+    static const int bytes[10] = {0, 1, 1, 2, 2, 3, 3, 4, 4, 4};
+    int intg = precision - scale;
+    int lens[16], nlens = 0;
+    if (intg % 9)
+        lens[nlens++] = intg % 9;
+    for (int i = 0; i < intg / 9; i++)
+        lens[nlens++] = 9;
+    for (int i = 0; i < scale / 9; i++)
+        lens[nlens++] = 9;
+    if (scale % 9)
+        lens[nlens++] = scale % 9;
+    size_t n = 0;
+    const char *d = digits;
+    for (int i = 0; i < nlens; i++) {
+        uint32_t g = 0;
+        for (int k = 0; k < lens[i]; k++)
+            g = g * 10 + (uint32_t)(*d++ - '0');
+        for (int k = bytes[lens[i]] - 1; k >= 0; k--)
+            out[n++] = (uint8_t)(g >> (8 * k));
+    }
+    for (size_t i = 0; neg && i < n; i++)
+        out[i] = (uint8_t)~out[i];
+    out[0] ^= 0x80;
+    return n;
+}
+
+/* The text MySQL prints for those digits: no leading zeros but one before the point, the
+ * fraction's trailing zeros kept, and no sign on zero. */
+static void decimal_expect(const char *digits, int precision, int scale, bool neg, char *out)
+{
+    int intg = precision - scale, lead = 0;
+    while (lead < intg && digits[lead] == '0')
+        lead++;
+    bool zero = strspn(digits, "0") == (size_t)precision;
+    size_t n = 0;
+    if (neg && !zero)
+        out[n++] = '-';
+    if (lead == intg)
+        out[n++] = '0';
+    for (int i = lead; i < intg; i++)
+        out[n++] = digits[i];
+    if (scale > 0)
+        out[n++] = '.';
+    for (int i = intg; i < precision; i++)
+        out[n++] = digits[i];
+    out[n] = '\0';
+}
+
+/* Both paths of binlog_decimal_to_text (two digits at a time up to precision 18, one digit at a
+ * time above) against decimal_expect on edge and random values; a wrong digit must show. */
+static void test_decimal_paths(void)
+{
+    static const int pairs[][2] = {{1, 0},   {1, 1},   {3, 0},   {5, 2},  {9, 0},  {9, 9},
+                                   {10, 2},  {10, 9},  {14, 4},  {17, 8}, {18, 0}, {18, 1},
+                                   {18, 9},  {18, 17}, {18, 18}, {19, 0}, {19, 2}, {20, 10},
+                                   {30, 30}, {38, 10}, {65, 0},  {65, 30}};
+    uint64_t seed = 0x9E3779B97F4A7C15u;
+    struct buf fast, general;
+    struct error err;
+    buf_init(&fast);
+    buf_init(&general);
+    int mismatches = 0, undetected = 0;
+    for (size_t pi = 0; pi < sizeof pairs / sizeof pairs[0]; pi++) {
+        int precision = pairs[pi][0], scale = pairs[pi][1];
+        size_t size = binlog_decimal_size(precision, scale);
+        CHECK(size > 0 && size <= 40);
+        for (int iter = 0; iter < 2000; iter++) {
+            char digits[66], want[80];
+            uint64_t r = rnd_next(&seed);
+            bool neg = r & 1;
+            /* Edge cases first: zero, all nines, a one in each position; then random digits,
+             * half of them short numbers behind leading zeros. */
+            int shape = iter < 2 ? 0 : iter < 4 ? 1 : iter < 4 + precision ? 2 : 3;
+            int keep = (int)(r >> 8) % (precision + 1);
+            for (int i = 0; i < precision; i++) {
+                char c = (char)('0' + rnd_next(&seed) % 10);
+                if (shape == 0)
+                    c = '0';
+                else if (shape == 1)
+                    c = '9';
+                else if (shape == 2)
+                    c = i == iter - 4 ? '1' : '0';
+                else if ((r >> 1 & 1) && i < precision - keep)
+                    c = '0';
+                digits[i] = c;
+            }
+            digits[precision] = '\0';
+            uint8_t bin[40];
+            CHECK_INT(decimal_encode(digits, precision, scale, neg, bin), size);
+            decimal_expect(digits, precision, scale, neg, want);
+            buf_reset(&fast);
+            buf_reset(&general);
+            if (binlog_decimal_to_text(bin, size, precision, scale, &fast, &err) != 0 ||
+                binlog_decimal_to_text_general(bin, size, precision, scale, &general, &err) != 0 ||
+                strcmp(fast.data, want) != 0 || strcmp(general.data, want) != 0) {
+                if (mismatches++ < 5)
+                    unit_fail(__FILE__, __LINE__, "DECIMAL(%d,%d) %s%s: fast %s, general %s",
+                              precision, scale, neg ? "-" : "", digits,
+                              fast.data ? fast.data : "(error)",
+                              general.data ? general.data : "(error)");
+                continue;
+            }
+            /* The same value with one digit changed must print differently. */
+            int at = (int)(rnd_next(&seed) % (uint64_t)precision);
+            digits[at] = (char)('0' + (digits[at] - '0' + 1) % 10);
+            decimal_encode(digits, precision, scale, neg, bin);
+            buf_reset(&fast);
+            if (binlog_decimal_to_text(bin, size, precision, scale, &fast, &err) != 0 ||
+                strcmp(fast.data, want) == 0)
+                undetected++;
+        }
+    }
+    CHECK_INT(mismatches, 0);
+    CHECK_INT(undetected, 0);
+
+    /* Random bytes: both paths take or refuse the same groups and print the same text. */
+    int disagree = 0, refused = 0;
+    for (size_t pi = 0; pi < sizeof pairs / sizeof pairs[0]; pi++) {
+        int precision = pairs[pi][0], scale = pairs[pi][1];
+        size_t size = binlog_decimal_size(precision, scale);
+        for (int iter = 0; iter < 500; iter++) {
+            uint8_t bin[40];
+            for (size_t i = 0; i < size; i++)
+                bin[i] = (uint8_t)rnd_next(&seed);
+            buf_reset(&fast);
+            buf_reset(&general);
+            int a = binlog_decimal_to_text(bin, size, precision, scale, &fast, &err);
+            int b = binlog_decimal_to_text_general(bin, size, precision, scale, &general, &err);
+            if (a != b || (a == 0 && strcmp(fast.data, general.data) != 0))
+                disagree++;
+            refused += a < 0;
+        }
+    }
+    CHECK_INT(disagree, 0);
+    CHECK(refused > 0);
+    buf_free(&fast);
+    buf_free(&general);
+}
+
 static int read_one(uint8_t type, uint16_t meta, int8_t uns, const uint8_t *p, size_t len,
                     struct value *v, struct arena *a)
 {
@@ -1312,6 +1466,7 @@ static const struct unit_case cases[] = {
     {"mysql 5.6 types fixture", test_mysql56_types},
     {"synthetic events", test_synthetic_events},
     {"decimal", test_decimal},
+    {"decimal fast and general paths", test_decimal_paths},
     {"temporal", test_temporal},
     {"integers and strings", test_integers_and_strings},
     {"json", test_json},
