@@ -247,7 +247,14 @@ static char *put_digits(char *end, uint64_t v)
         p -= 8;
     }
     uint32_t u = (uint32_t)v;
-    while (u >= 100) {
+    if (u >= 10000) {
+        uint32_t lo = u % 10000;
+        u /= 10000;
+        memcpy(p - 4, digit_pairs + lo / 100 * 2, 2);
+        memcpy(p - 2, digit_pairs + lo % 100 * 2, 2);
+        p -= 4;
+    }
+    if (u >= 100) {
         p -= 2;
         memcpy(p, digit_pairs + u % 100 * 2, 2);
         u /= 100;
