@@ -5,7 +5,7 @@ FROM debian:12-slim AS build
 RUN apt-get update \
  && apt-get install -y --no-install-recommends build-essential pkg-config \
       libpq-dev libmariadb-dev libcurl4-openssl-dev libjansson-dev zlib1g-dev librdkafka-dev \
-      libzstd-dev libmicrohttpd-dev \
+      libzstd-dev libmicrohttpd-dev libdeflate-dev \
  && rm -rf /var/lib/apt/lists/*
 WORKDIR /src
 COPY . .
@@ -15,6 +15,7 @@ FROM debian:12-slim
 RUN apt-get update \
  && apt-get install -y --no-install-recommends ca-certificates \
       libpq5 libmariadb3 libcurl4 libjansson4 zlib1g librdkafka1 libzstd1 libmicrohttpd12 \
+      libdeflate0 \
  && rm -rf /var/lib/apt/lists/* \
  && useradd --system --uid 10001 --home-dir /var/lib/dbtail --create-home dbtail
 COPY --from=build /opt/dbtail /usr/local

@@ -1,7 +1,7 @@
 # dbtail — build, test, fuzz, bench, demo, install.
 # `make` builds ./dbtail; `make test` installs what it needs, then runs every test.
 
-PKGS     := libpq libmariadb libcurl jansson zlib rdkafka libzstd libmicrohttpd
+PKGS     := libpq libmariadb libcurl jansson zlib libdeflate rdkafka libzstd libmicrohttpd
 CC       ?= cc
 VERSION  := $(shell cat VERSION)
 WARN     := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes \

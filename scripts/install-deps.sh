@@ -6,7 +6,7 @@ set -euo pipefail
 packages=(
     build-essential pkg-config
     libpq-dev libmariadb-dev libcurl4-openssl-dev libjansson-dev zlib1g-dev librdkafka-dev
-    libzstd-dev libmicrohttpd-dev
+    libzstd-dev libmicrohttpd-dev libdeflate-dev
     postgresql-15 postgresql-15-wal2json postgresql-client-15
     mariadb-server mariadb-client
     clang libclang-rt-14-dev
