@@ -10,10 +10,11 @@
  * file, so formats, TABLE_MAPs, transactions and positions are the same in all of them, but
  * renders only its share: the file is cut at event boundaries into units of about
  * DECODE_UNIT_BYTES, unit u is worker u mod N's, and the others skim it (binlog_decoder_skim:
- * no rows, no checksums). A worker renders into a small ring of chunks and waits when it is
- * full; the main thread writes the chunks unit by unit, in file order. A unit's errors are
- * reported by its owner, which checks everything a skimmer does and more, so the output up to
- * an error and the error itself are those of one thread.
+ * no rows, no checksums). A worker renders into a small ring of chunks and writes them itself
+ * when it is their unit's turn (the units go out in file order), waiting only when its ring is
+ * full or at the end. A unit's errors are reported by its owner, which checks everything a
+ * skimmer does and more, so the output up to an error and the error itself are those of one
+ * thread.
  */
 #include "decode.h"
 
@@ -49,6 +50,7 @@ struct decode_ctx {
     struct decode_worker *worker; /* NULL: out goes to stdout */
     size_t index, nworkers;       /* this decoder renders the units u with u % nworkers == index */
     size_t unit_bytes;
+    size_t unit; /* the unit decode_file is in */
 };
 
 /* The schema a TABLE_MAP alone gives: its names or col_N, its key, its types. */
@@ -100,10 +102,9 @@ static void decode_clear_tables(struct decode_ctx *dc)
  * switching workers costs little, small enough that a worker's ring holds a unit's records
  * (about 5 times as many bytes with the Debezium envelope). */
 #define DECODE_UNIT_BYTES (256 * 1024)
-/* Chunks a worker may render ahead of the main thread: more than a unit's records. */
+/* Chunks a worker may render ahead of its turn: more than a unit's records, for the workers
+ * to hardly ever wait for each other. */
 #define DECODE_RING 32
-/* The main thread is woken after this many chunks of a unit (and at its end), not each one. */
-#define DECODE_WAKE_CHUNKS 8
 /* Each worker reads the whole file: beyond a few, more of them only add skimming. */
 #define DECODE_MAX_THREADS 8
 
@@ -111,33 +112,38 @@ static void decode_clear_tables(struct decode_ctx *dc)
 enum chunk_end {
     CHUNK_MORE,     /* the unit goes on in the next chunk */
     CHUNK_UNIT_END, /* the unit ends with it */
-    CHUNK_FILE_END, /* (empty) the worker has no more units */
     CHUNK_ERROR,    /* the worker stopped with its err after the chunk's records */
 };
 
 struct decode_chunk {
     struct buf data;
+    size_t unit;
     enum chunk_end end;
 };
 
 /*
- * The published chunks are ring[head..tail) (mod DECODE_RING), the main thread's; the worker
- * renders into ring[tail]. Each side moves its own index without a lock (a system call costs
- * more here than writing a chunk to /dev/null) and sleeps on cond, under mu, only when the
- * ring is empty (the main thread) or full (the worker), after saying so in its *_waiting flag.
- * Index stores and flag loads are sequentially consistent, so that a side either sees the
- * other's new index or the other sees its flag and wakes it under mu.
+ * The workers decoding one file. Only the owner of the unit whose turn it is writes; it passes
+ * the turn on at the unit's end. A worker sleeps on cond, under mu, only for its turn, after
+ * counting itself in waiting; turn and stop stores and waiting loads are sequentially
+ * consistent, so that a worker either sees the new turn or is seen waiting and woken.
  */
+struct decode_team {
+    atomic_size_t turn; /* the unit whose records go out next */
+    atomic_bool stop;   /* nothing more goes out: err says why */
+    atomic_int waiting;
+    pthread_mutex_t mu;
+    pthread_cond_t cond;
+    bool failed; /* under mu: err is set */
+    struct error err;
+};
+
 struct decode_worker {
     pthread_t thread;
     const char *path;
+    struct decode_team *team;
     struct decode_ctx dc;
     struct error err;
-    pthread_mutex_t mu;
-    pthread_cond_t cond;
-    atomic_size_t head, tail;
-    atomic_bool main_waiting, worker_waiting, cancel;
-    size_t told; /* the worker's: tail when the main thread was last woken */
+    size_t head, tail; /* ring[head..tail) (mod DECODE_RING) wait for their turn */
     struct decode_chunk ring[DECODE_RING];
 };
 
@@ -174,41 +180,95 @@ static int decode_write(struct buf *b)
     return rc;
 }
 
-static void wake(struct decode_worker *w)
+/* Stops the team's output; the first error is the one reported. */
+static void team_fail(struct decode_team *t, const struct error *err)
 {
-    pthread_mutex_lock(&w->mu);
-    pthread_cond_signal(&w->cond);
-    pthread_mutex_unlock(&w->mu);
+    pthread_mutex_lock(&t->mu);
+    if (!t->failed) {
+        t->failed = true;
+        t->err = *err;
+    }
+    atomic_store(&t->stop, true);
+    pthread_cond_broadcast(&t->cond);
+    pthread_mutex_unlock(&t->mu);
 }
 
-/* Ends the chunk the decoder renders into; -1 when the main thread no longer wants any, or
- * (one thread) standard output fails. */
+static void team_pass_turn(struct decode_team *t, size_t next)
+{
+    atomic_store(&t->turn, next);
+    if (atomic_load(&t->waiting) > 0) {
+        pthread_mutex_lock(&t->mu);
+        pthread_cond_broadcast(&t->cond);
+        pthread_mutex_unlock(&t->mu);
+    }
+}
+
+static void team_wait_turn(struct decode_team *t, size_t unit)
+{
+    pthread_mutex_lock(&t->mu);
+    atomic_fetch_add(&t->waiting, 1);
+    while (atomic_load(&t->turn) != unit && !atomic_load(&t->stop))
+        pthread_cond_wait(&t->cond, &t->mu);
+    atomic_fetch_sub(&t->waiting, 1);
+    pthread_mutex_unlock(&t->mu);
+}
+
+/* Writes the worker's chunks whose unit's turn it is, waiting for the turn while more than keep
+ * chunks are left; -1 once the team has stopped. */
+static int worker_flush(struct decode_worker *w, size_t keep)
+{
+    struct decode_team *t = w->team;
+    while (w->head < w->tail) {
+        if (atomic_load(&t->stop))
+            return -1;
+        size_t unit = w->ring[w->head % DECODE_RING].unit;
+        if (atomic_load(&t->turn) != unit) {
+            if (w->tail - w->head <= keep)
+                return 0;
+            team_wait_turn(t, unit);
+            continue;
+        }
+        struct buf *ready[DECODE_RING];
+        size_t n = 0;
+        enum chunk_end end = CHUNK_MORE;
+        while (w->head + n < w->tail && end == CHUNK_MORE) {
+            struct decode_chunk *c = &w->ring[(w->head + n) % DECODE_RING];
+            ready[n++] = &c->data;
+            end = c->end;
+        }
+        if (write_bufs(ready, n) < 0) {
+            struct error e;
+            error_set(&e, "could not write to standard output: %s", strerror(errno));
+            team_fail(t, &e);
+            return -1;
+        }
+        for (size_t k = 0; k < n; k++)
+            buf_reset(ready[k]);
+        w->head += n;
+        if (end == CHUNK_ERROR) {
+            team_fail(t, &w->err);
+            return -1;
+        }
+        if (end == CHUNK_UNIT_END)
+            team_pass_turn(t, unit + 1);
+    }
+    return 0;
+}
+
+/* Ends the chunk the decoder renders into; -1 when the team has stopped, or (one thread)
+ * standard output fails. */
 static int decode_chunk_done(struct decode_ctx *dc, enum chunk_end end)
 {
     struct decode_worker *w = dc->worker;
     if (w == NULL)
         return decode_write(dc->out);
-    size_t tail = atomic_load_explicit(&w->tail, memory_order_relaxed);
-    w->ring[tail % DECODE_RING].end = end;
-    atomic_store(&w->tail, ++tail);
-    /* The main thread is woken at a unit's end or every DECODE_WAKE_CHUNKS chunks, and writes
-     * all it finds. */
-    bool full = tail - atomic_load(&w->head) == DECODE_RING;
-    if (end != CHUNK_MORE || tail - w->told >= DECODE_WAKE_CHUNKS || full) {
-        w->told = tail;
-        if (atomic_load(&w->main_waiting))
-            wake(w);
-    }
-    if (full) {
-        pthread_mutex_lock(&w->mu);
-        atomic_store(&w->worker_waiting, true);
-        while (!atomic_load(&w->cancel) && tail - atomic_load(&w->head) == DECODE_RING)
-            pthread_cond_wait(&w->cond, &w->mu);
-        atomic_store(&w->worker_waiting, false);
-        pthread_mutex_unlock(&w->mu);
-    }
-    dc->out = &w->ring[tail % DECODE_RING].data;
-    return atomic_load(&w->cancel) ? -1 : 0;
+    struct decode_chunk *c = &w->ring[w->tail % DECODE_RING];
+    c->unit = dc->unit;
+    c->end = end;
+    w->tail++;
+    int rc = worker_flush(w, DECODE_RING - 1);
+    dc->out = &w->ring[w->tail % DECODE_RING].data;
+    return rc;
 }
 
 static int decode_emit(void *ctx, const struct render_record *rec, struct error *err)
@@ -292,6 +352,7 @@ static int decode_file(const char *path, struct decode_ctx *dc, struct error *er
     binlog_decoder_start(d, base, BINLOG_MAGIC_LEN, BINLOG_CHECKSUM_OFF, NULL, false);
     size_t off = BINLOG_MAGIC_LEN;
     size_t unit = 0, unit_start = off;
+    dc->unit = 0;
     bool mine = dc->index == 0;
     binlog_decoder_skim(d, !mine);
     for (;;) {
@@ -302,7 +363,7 @@ static int decode_file(const char *path, struct decode_ctx *dc, struct error *er
         if (dc->nworkers > 1 && off - unit_start >= dc->unit_bytes) {
             if (mine && decode_chunk_done(dc, CHUNK_UNIT_END) < 0)
                 goto out;
-            unit++;
+            dc->unit = ++unit;
             unit_start = off;
             mine = unit % dc->nworkers == dc->index;
             binlog_decoder_skim(d, !mine);
@@ -349,21 +410,29 @@ out:
 static void *decode_worker_main(void *arg)
 {
     struct decode_worker *w = arg;
-    if (decode_file(w->path, &w->dc, &w->err) < 0)
-        (void)decode_chunk_done(&w->dc, CHUNK_ERROR);
-    else
-        (void)decode_chunk_done(&w->dc, CHUNK_FILE_END);
+    struct decode_ctx *dc = &w->dc;
+    if (decode_file(w->path, dc, &w->err) < 0) {
+        /* A skimmer's error goes out at its next unit, after any error of the units between. */
+        while (dc->unit % dc->nworkers != dc->index)
+            dc->unit++;
+        (void)decode_chunk_done(dc, CHUNK_ERROR);
+    }
+    (void)worker_flush(w, 0);
     return NULL;
 }
 
-/* Decodes the file with n workers and writes their chunks in file order. */
+/* Decodes the file with n workers, which write their records in file order. */
 static int decode_file_threads(const char *path, const struct render *const *renders, size_t n,
                                size_t unit_bytes, struct error *err)
 {
+    struct decode_team team = {0};
+    pthread_mutex_init(&team.mu, NULL);
+    pthread_cond_init(&team.cond, NULL);
     struct decode_worker *workers = mem_calloc(n, sizeof *workers);
     for (size_t i = 0; i < n; i++) {
         struct decode_worker *w = &workers[i];
         w->path = path;
+        w->team = &team;
         w->dc = (struct decode_ctx){
             .r = renders[i],
             .out = &w->ring[0].data,
@@ -380,63 +449,18 @@ static int decode_file_threads(const char *path, const struct render *const *ren
             buf_init(&w->ring[k].data);
             buf_reserve(&w->ring[k].data, DECODE_OUT_CAP - 1);
         }
-        pthread_mutex_init(&w->mu, NULL);
-        pthread_cond_init(&w->cond, NULL);
     }
-    int rc = 0;
     size_t started = 0;
     for (; started < n; started++) {
         int e =
             pthread_create(&workers[started].thread, NULL, decode_worker_main, &workers[started]);
         if (e != 0) {
-            rc = error_set(err, "could not start a decoding thread: %s (try --threads 1)",
-                           strerror(e));
+            struct error create;
+            error_set(&create, "could not start a decoding thread: %s (try --threads 1)",
+                      strerror(e));
+            team_fail(&team, &create);
             break;
         }
-    }
-    for (size_t unit = 0; rc == 0; unit++) {
-        struct decode_worker *w = &workers[unit % n];
-        enum chunk_end end = CHUNK_MORE;
-        size_t head = atomic_load_explicit(&w->head, memory_order_relaxed);
-        while (end == CHUNK_MORE) {
-            size_t tail = atomic_load(&w->tail);
-            if (tail == head) {
-                pthread_mutex_lock(&w->mu);
-                atomic_store(&w->main_waiting, true);
-                while ((tail = atomic_load(&w->tail)) == head)
-                    pthread_cond_wait(&w->cond, &w->mu);
-                atomic_store(&w->main_waiting, false);
-                pthread_mutex_unlock(&w->mu);
-            }
-            /* All the unit's chunks that are ready, in one system call. */
-            struct buf *ready[DECODE_RING];
-            size_t nready = 0;
-            while (head + nready < tail && end == CHUNK_MORE) {
-                struct decode_chunk *c = &w->ring[(head + nready) % DECODE_RING];
-                ready[nready++] = &c->data;
-                end = c->end;
-            }
-            if (write_bufs(ready, nready) < 0) {
-                rc = error_set(err, "could not write to standard output: %s", strerror(errno));
-                break;
-            }
-            for (size_t k = 0; k < nready; k++)
-                buf_reset(ready[k]);
-            head += nready;
-            atomic_store(&w->head, head);
-            if (atomic_load(&w->worker_waiting))
-                wake(w);
-        }
-        if (end == CHUNK_ERROR) {
-            *err = w->err;
-            rc = -1;
-        }
-        if (end != CHUNK_UNIT_END)
-            break;
-    }
-    for (size_t i = 0; i < started; i++) {
-        atomic_store(&workers[i].cancel, true);
-        wake(&workers[i]);
     }
     for (size_t i = 0; i < n; i++) {
         struct decode_worker *w = &workers[i];
@@ -445,10 +469,15 @@ static int decode_file_threads(const char *path, const struct render *const *ren
         free(w->dc.tables);
         for (size_t k = 0; k < DECODE_RING; k++)
             buf_free(&w->ring[k].data);
-        pthread_mutex_destroy(&w->mu);
-        pthread_cond_destroy(&w->cond);
     }
     free(workers);
+    int rc = 0;
+    if (team.failed) {
+        *err = team.err;
+        rc = -1;
+    }
+    pthread_mutex_destroy(&team.mu);
+    pthread_cond_destroy(&team.cond);
     return rc;
 }
 
