@@ -1522,14 +1522,17 @@ static void put_iso_date(struct buf *b, int64_t days)
     buf_append(b, out, (size_t)(fmt_iso_date(out, days) - out));
 }
 
+/* "00" to "99": two digits of a number at once. */
+static const char digit_pairs[] = "00010203040506070809101112131415161718192021222324252627282930"
+                                  "31323334353637383940414243444546474849505152535455565758596061"
+                                  "626364656667686970717273747576777879808182838485868788899091"
+                                  "9293949596979899";
+
 /* HH:MM:SS then the fraction: `frac` digits exactly, or (0) as few as the value needs; at p
  * (at most 18 bytes), returns the end. */
 static char *fmt_iso_time(char *p, int64_t micros_of_day, int frac)
 {
-    static const char pairs[] = "00010203040506070809101112131415161718192021222324252627282930"
-                                "31323334353637383940414243444546474849505152535455565758596061"
-                                "626364656667686970717273747576777879808182838485868788899091"
-                                "9293949596979899";
+    const char *pairs = digit_pairs;
     int64_t s = micros_of_day / 1000000;
     int64_t us = micros_of_day % 1000000;
     char digits[9];
@@ -2609,9 +2612,10 @@ static void put_envelope_times(const struct render *rc, struct buf *b, const str
     }
     size_t n = r->env_ms_len;
     const char *d = r->env_ms_text;
-    uint64_t rest = (uint64_t)(now->ns % 1000000);
-    for (int i = 5; i >= 0; i--, rest /= 10)
-        sub[i] = (char)('0' + rest % 10);
+    uint32_t rest = (uint32_t)(now->ns % 1000000);
+    memcpy(sub, digit_pairs + rest / 10000 * 2, 2);
+    memcpy(sub + 2, digit_pairs + rest / 100 % 100 * 2, 2);
+    memcpy(sub + 4, digit_pairs + rest % 100 * 2, 2);
     memcpy(p, "\",\"ts_ms\":", 10);
     p += 10;
     memcpy(p, d, n);
