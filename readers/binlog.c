@@ -951,14 +951,32 @@ static bool bit_at(const uint8_t *bits, size_t i)
     return (bits[i / 8] >> (i % 8)) & 1;
 }
 
+/* Set bits among the first n of a column bitmap. Row images mostly have every column, so whole
+ * bytes are counted at once. */
+static size_t count_bits(const uint8_t *bits, size_t n)
+{
+    size_t count = 0, i = 0;
+    for (; i + 8 <= n; i += 8) {
+        unsigned b = bits[i / 8];
+        if (b == 0xFF) {
+            count += 8;
+            continue;
+        }
+        for (; b; b &= b - 1)
+            count++;
+    }
+    for (; i < n; i++)
+        count += bit_at(bits, i);
+    return count;
+}
+
 static int read_image(struct binlog_rows *r, const struct binlog_table *t, const uint8_t *present,
                       const uint8_t *partial, struct arena *a, const struct value *before,
                       struct value *vals, struct error *err)
 {
     struct cursor *c = &r->rows;
-    size_t npresent = 0;
-    for (size_t i = 0; i < t->ncols; i++)
-        npresent += bit_at(present, i);
+    size_t npresent = count_bits(present, t->ncols);
+    bool all_present = npresent == t->ncols;
     const uint8_t *nulls;
     if (!cursor_bytes(c, (npresent + 7) / 8, &nulls))
         return error_set(err, "row image is truncated at offset %zu", c->off);
@@ -966,11 +984,11 @@ static int read_image(struct binlog_rows *r, const struct binlog_table *t, const
     for (size_t i = 0; i < t->ncols; i++) {
         const struct binlog_column *col = &t->cols[i];
         bool is_partial = false;
-        if (col->type == BT_JSON) {
-            is_partial = partial && bit_at(partial, json_index);
+        if (partial != NULL && col->type == BT_JSON) {
+            is_partial = bit_at(partial, json_index);
             json_index++;
         }
-        if (!bit_at(present, i)) {
+        if (!all_present && !bit_at(present, i)) {
             memset(&vals[i], 0, sizeof vals[i]);
             vals[i].kind = VALUE_ABSENT;
             continue;

@@ -12,6 +12,12 @@
 
 #include "../src/mem.h"
 
+#if defined(__GNUC__)
+#define NOINLINE __attribute__((noinline))
+#else
+#define NOINLINE
+#endif
+
 static void set_str(struct value *v, enum value_kind kind, const void *p, size_t len)
 {
     v->kind = kind;
@@ -1719,48 +1725,79 @@ static int read_set(const struct binlog_column *col, uint64_t bits, struct arena
     return 0;
 }
 
+/* cursor_uintle for the sizes row values use, each byte count decoded with constant shifts:
+ * compilers turn them into one load, where cursor_uintle's byte loop cost more than the rest of
+ * an integer column. */
+static inline bool read_le(struct cursor *c, size_t n, uint64_t *v)
+{
+    const uint8_t *p;
+    if (n == 0 || n > 8 || !cursor_bytes(c, n, &p))
+        return false;
+    uint64_t r;
+    switch (n) {
+    case 1:
+        r = p[0];
+        break;
+    case 2:
+        r = (uint64_t)p[0] | (uint64_t)p[1] << 8;
+        break;
+    case 3:
+        r = (uint64_t)p[0] | (uint64_t)p[1] << 8 | (uint64_t)p[2] << 16;
+        break;
+    case 4:
+        r = (uint64_t)p[0] | (uint64_t)p[1] << 8 | (uint64_t)p[2] << 16 | (uint64_t)p[3] << 24;
+        break;
+    case 8:
+        r = (uint64_t)p[0] | (uint64_t)p[1] << 8 | (uint64_t)p[2] << 16 | (uint64_t)p[3] << 24 |
+            (uint64_t)p[4] << 32 | (uint64_t)p[5] << 40 | (uint64_t)p[6] << 48 |
+            (uint64_t)p[7] << 56;
+        break;
+    default:
+        r = 0;
+        for (size_t i = 0; i < n; i++)
+            r |= (uint64_t)p[i] << (8 * i);
+    }
+    *v = r;
+    return true;
+}
+
 static int truncated(struct cursor *c, const struct binlog_column *col, struct error *err)
 {
     return error_set(err, "value of a column of type %u is truncated at offset %zu", col->type,
                      c->off);
 }
 
-int binlog_value_read(struct cursor *c, const struct binlog_column *col, struct arena *a,
-                      struct value *out, struct error *err)
+/* An integer column of n bytes: signed ones sign-extended, unsigned BIGINT as VALUE_UINT. */
+static inline int read_int(struct cursor *c, const struct binlog_column *col, size_t n,
+                           struct value *out, struct error *err)
+{
+    uint64_t u;
+    if (!read_le(c, n, &u))
+        return truncated(c, col, err);
+    if (col->is_unsigned == 1) {
+        if (n == 8)
+            *out = (struct value){.kind = VALUE_UINT, .v.u = u};
+        else
+            *out = (struct value){.kind = VALUE_INT, .v.i = (int64_t)u};
+    } else {
+        int64_t s = (int64_t)u;
+        if (n < 8 && (u & (UINT64_C(1) << (8 * n - 1))))
+            s = (int64_t)u - (INT64_C(1) << (8 * n));
+        *out = (struct value){.kind = VALUE_INT, .v.i = s};
+    }
+    return 0;
+}
+
+/* The types binlog_value_read leaves out of its own body: apart, they do not load its every call
+ * with their registers and stack. */
+static NOINLINE int read_value_other(struct cursor *c, const struct binlog_column *col,
+                                     struct arena *a, struct value *out, struct error *err)
 {
     uint64_t u;
     const uint8_t *p;
-    bool uns = col->is_unsigned == 1;
     memset(out, 0, sizeof *out);
 
     switch (col->type) {
-    case BT_TINY:
-    case BT_SHORT:
-    case BT_INT24:
-    case BT_LONG:
-    case BT_LONGLONG: {
-        size_t n = col->type == BT_TINY    ? 1
-                   : col->type == BT_SHORT ? 2
-                   : col->type == BT_INT24 ? 3
-                   : col->type == BT_LONG  ? 4
-                                           : 8;
-        if (!cursor_uintle(c, n, &u))
-            return truncated(c, col, err);
-        if (uns) {
-            if (n == 8) {
-                out->kind = VALUE_UINT;
-                out->v.u = u;
-            } else {
-                set_int(out, VALUE_INT, (int64_t)u);
-            }
-        } else {
-            int64_t s = (int64_t)u;
-            if (n < 8 && (u & (UINT64_C(1) << (8 * n - 1))))
-                s = (int64_t)u - (INT64_C(1) << (8 * n));
-            set_int(out, VALUE_INT, s);
-        }
-        return 0;
-    }
     case BT_YEAR: {
         uint8_t y;
         if (!cursor_u8(c, &y))
@@ -1776,15 +1813,6 @@ int binlog_value_read(struct cursor *c, const struct binlog_column *col, struct 
         memcpy(&f, &w, sizeof f);
         out->kind = VALUE_FLOAT32;
         out->v.f = f;
-        return 0;
-    }
-    case BT_DOUBLE: {
-        double d;
-        if (!cursor_u64le(c, &u))
-            return truncated(c, col, err);
-        memcpy(&d, &u, sizeof d);
-        out->kind = VALUE_FLOAT64;
-        out->v.f = d;
         return 0;
     }
     case BT_NEWDECIMAL: {
@@ -1839,7 +1867,7 @@ int binlog_value_read(struct cursor *c, const struct binlog_column *col, struct 
     case BT_VAR_STRING:
     case BT_STRING: {
         if (col->real_type == BT_ENUM) {
-            if (col->meta < 1 || col->meta > 2 || !cursor_uintle(c, col->meta, &u))
+            if (col->meta < 1 || col->meta > 2 || !read_le(c, col->meta, &u))
                 return truncated(c, col, err);
             if (u == 0) {
                 /* The error value MySQL stores for an invalid label is the empty string. */
@@ -1856,24 +1884,14 @@ int binlog_value_read(struct cursor *c, const struct binlog_column *col, struct 
             }
             return 0;
         }
-        if (col->real_type == BT_SET) {
-            if (col->meta < 1 || col->meta > 8 || !cursor_uintle(c, col->meta, &u))
-                return truncated(c, col, err);
-            return read_set(col, u, a, out, err);
-        }
-        size_t lenbytes = col->meta > 255 ? 2 : 1;
-        if (!cursor_uintle(c, lenbytes, &u) || !cursor_bytes(c, (size_t)u, &p))
+        if (col->meta < 1 || col->meta > 8 || !read_le(c, col->meta, &u))
             return truncated(c, col, err);
-        return read_string_value(c, col, p, (size_t)u, a, out, err);
+        return read_set(col, u, a, out, err);
     }
-    case BT_BLOB:
-    case BT_TINY_BLOB:
-    case BT_MEDIUM_BLOB:
-    case BT_LONG_BLOB:
     case BT_JSON:
     case BT_GEOMETRY:
     case BT_VECTOR:
-        if (col->meta < 1 || col->meta > 4 || !cursor_uintle(c, col->meta, &u) ||
+        if (col->meta < 1 || col->meta > 4 || !read_le(c, col->meta, &u) ||
             !cursor_bytes(c, (size_t)u, &p))
             return truncated(c, col, err);
         if (col->type == BT_JSON) {
@@ -1903,17 +1921,61 @@ int binlog_value_read(struct cursor *c, const struct binlog_column *col, struct 
             out->v.s.i = (int64_t)le_at(p, 4);
             return 0;
         }
-        if (col->type == BT_VECTOR) {
-            set_str(out, VALUE_BYTES, p, (size_t)u);
-            return 0;
-        }
-        return read_string_value(c, col, p, (size_t)u, a, out, err);
+        set_str(out, VALUE_BYTES, p, (size_t)u);
+        return 0;
     case BT_ENUM:
     case BT_SET:
     case BT_DECIMAL:
     case BT_NULL:
     default:
         return error_set(err, "column type %u cannot be decoded from a row event", col->type);
+    }
+}
+
+int binlog_value_read(struct cursor *c, const struct binlog_column *col, struct arena *a,
+                      struct value *out, struct error *err)
+{
+    uint64_t u;
+    const uint8_t *p;
+    switch (col->type) {
+    case BT_TINY:
+        return read_int(c, col, 1, out, err);
+    case BT_SHORT:
+        return read_int(c, col, 2, out, err);
+    case BT_INT24:
+        return read_int(c, col, 3, out, err);
+    case BT_LONG:
+        return read_int(c, col, 4, out, err);
+    case BT_LONGLONG:
+        return read_int(c, col, 8, out, err);
+    case BT_DOUBLE: {
+        double d;
+        if (!read_le(c, 8, &u))
+            return truncated(c, col, err);
+        memcpy(&d, &u, sizeof d);
+        *out = (struct value){.kind = VALUE_FLOAT64, .v.f = d};
+        return 0;
+    }
+    case BT_VARCHAR:
+    case BT_VAR_STRING:
+    case BT_STRING: {
+        if (col->real_type == BT_ENUM || col->real_type == BT_SET)
+            return read_value_other(c, col, a, out, err);
+        size_t lenbytes = col->meta > 255 ? 2 : 1;
+        if (!read_le(c, lenbytes, &u) || !cursor_bytes(c, (size_t)u, &p))
+            return truncated(c, col, err);
+        return read_string_value(c, col, p, (size_t)u, a, out, err);
+    }
+    case BT_BLOB:
+    case BT_TINY_BLOB:
+    case BT_MEDIUM_BLOB:
+    case BT_LONG_BLOB:
+        if (col->meta < 1 || col->meta > 4 || !read_le(c, col->meta, &u) ||
+            !cursor_bytes(c, (size_t)u, &p))
+            return truncated(c, col, err);
+        return read_string_value(c, col, p, (size_t)u, a, out, err);
+    default:
+        return read_value_other(c, col, a, out, err);
     }
 }
 
