@@ -1058,48 +1058,53 @@ static uint64_t java_decimal(uint64_t c, int q, uint64_t c_min, int q_min, int *
     return vb < mid || (vb == mid && (s & 1) == 0) ? s : t;
 }
 
+/* The digits of a decimal (at most 20) end at JAVA_DIGITS into an array twice that long, so
+ * that JAVA_DIGITS bytes can be copied from any of them: a few moves where a copy of the exact
+ * length is a memcpy call; the text then keeps only the length it needs. */
+#define JAVA_DIGITS 24
+
 /*
  * Writes f * 10^k as Java does: plain with at least one fractional digit when 1e-3 <= it < 1e7,
  * else d.dddE±n.
  */
 static void put_java(struct buf *b, int negative, uint64_t f, int k)
 {
-    char digits[24], text[40];
+    char digits[2 * JAVA_DIGITS];
     while (f % 10 == 0) {
         f /= 10;
         k++;
     }
-    char *d = put_digits(digits + sizeof digits, f);
-    int n = (int)(digits + sizeof digits - d);
+    char *d = put_digits(digits + JAVA_DIGITS, f);
+    int n = (int)(digits + JAVA_DIGITS - d);
     int e = k + n - 1; /* of the first digit */
-    char *p = text;
+    buf_reserve(b, 64);
+    char *p = b->data + b->len;
 
     if (negative)
         *p++ = '-';
     if (e >= 0 && e < 7) {
+        memcpy(p, d, JAVA_DIGITS);
         if (n <= e + 1) {
-            memcpy(p, d, (size_t)n);
-            memset(p + n, '0', (size_t)(e + 1 - n));
+            memset(p + n, '0', 8);
             p += e + 1;
             memcpy(p, ".0", 2);
             p += 2;
         } else {
-            memcpy(p, d, (size_t)e + 1);
             p += e + 1;
-            *p++ = '.';
-            memcpy(p, d + e + 1, (size_t)(n - e - 1));
-            p += n - e - 1;
+            *p = '.';
+            memcpy(p + 1, d + e + 1, JAVA_DIGITS);
+            p += n - e;
         }
     } else if (e < 0 && e >= -3) {
-        memcpy(p, "0.00", (size_t)(1 - e));
+        memcpy(p, "0.00", 4);
         p += 1 - e;
-        memcpy(p, d, (size_t)n);
+        memcpy(p, d, JAVA_DIGITS);
         p += n;
     } else {
         *p++ = d[0];
         *p++ = '.';
         if (n > 1) {
-            memcpy(p, d + 1, (size_t)n - 1);
+            memcpy(p, d + 1, JAVA_DIGITS);
             p += n - 1;
         } else {
             *p++ = '0';
@@ -1112,7 +1117,8 @@ static void put_java(struct buf *b, int negative, uint64_t f, int k)
         memcpy(p, x, (size_t)(exp + sizeof exp - x));
         p += exp + sizeof exp - x;
     }
-    buf_append(b, text, (size_t)(p - text));
+    b->len = (size_t)(p - b->data);
+    b->data[b->len] = '\0';
 }
 
 /* Returns nonzero after writing v when it is not a finite nonzero number. */
