@@ -1666,23 +1666,22 @@ static size_t decimal_bytes_small(const char *s, size_t len, int scale, unsigned
         return 0;
     uint64_t v = 0;
     int ndigits = 0, digits_after = 0;
-    bool frac = false;
-    for (; i < len; i++) {
-        char ch = s[i];
-        if (ch == '.' && !frac) {
-            frac = true;
-            continue;
-        }
-        if (ch < '0' || ch > '9')
+    for (; i < len && s[i] != '.'; i++) {
+        unsigned digit = (unsigned)(unsigned char)s[i] - '0';
+        if (digit > 9 || ++ndigits > 18)
             return 0;
-        if (frac) {
-            digits_after++;
-            if (scale >= 0 && digits_after > scale)
-                continue; /* more digits than the column keeps */
-        }
+        v = v * 10 + digit;
+    }
+    for (i++; i < len; i++) {
+        unsigned digit = (unsigned)(unsigned char)s[i] - '0';
+        if (digit > 9)
+            return 0;
+        digits_after++;
+        if (scale >= 0 && digits_after > scale)
+            continue; /* more digits than the column keeps */
         if (++ndigits > 18)
             return 0;
-        v = v * 10 + (uint64_t)(ch - '0');
+        v = v * 10 + digit;
     }
     for (int pad = digits_after; scale >= 0 && pad < scale; pad++) {
         if (++ndigits > 18)
