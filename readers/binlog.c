@@ -532,16 +532,22 @@ int binlog_parse_transaction_payload(struct cursor *body, struct buf *out, struc
 
 /* TABLE_MAP -------------------------------------------------------------------------------- */
 
+static void free_labels(struct binlog_column *c)
+{
+    for (size_t k = 0; k < c->n_labels; k++)
+        free(c->labels[k]);
+    free(c->labels);
+    c->labels = NULL;
+    c->n_labels = 0;
+}
+
 void binlog_table_free(struct binlog_table *t)
 {
     if (t == NULL)
         return;
     for (size_t i = 0; i < t->ncols; i++) {
-        struct binlog_column *c = &t->cols[i];
-        free(c->name);
-        for (size_t k = 0; k < c->n_labels; k++)
-            free(c->labels[k]);
-        free(c->labels);
+        free(t->cols[i].name);
+        free_labels(&t->cols[i]);
     }
     free(t->cols);
     free(t->db);
@@ -674,6 +680,8 @@ static int apply_labels(struct binlog_table *t, struct cursor *v, uint8_t real_t
         if (!cursor_lenenc(v, &n) || n > cursor_left(v))
             return error_set(err, "TABLE_MAP %s labels are truncated",
                              real_type == BT_ENUM ? "ENUM" : "SET");
+        /* A TABLE_MAP may repeat the field: the last one wins, as for column names. */
+        free_labels(c);
         c->labels = mem_calloc(n ? (size_t)n : 1, sizeof *c->labels);
         c->n_labels = (size_t)n;
         for (uint64_t k = 0; k < n; k++) {
