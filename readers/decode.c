@@ -305,12 +305,16 @@ static int input_fill(struct decode_input *in, size_t need, const char *path, st
         in->end -= in->start;
         in->start = 0;
     }
-    size_t want = need > DECODE_IN_CHUNK ? need : DECODE_IN_CHUNK;
-    if (want > in->cap) {
-        in->data = mem_realloc(in->data, want);
-        in->cap = want;
+    if (in->cap < DECODE_IN_CHUNK) {
+        in->data = mem_realloc(in->data, DECODE_IN_CHUNK);
+        in->cap = DECODE_IN_CHUNK;
     }
     while (in->end < need && !in->eof) {
+        if (in->end == in->cap) {
+            /* Doubling, not to the event's size: a corrupt size must not allocate gigabytes. */
+            in->cap *= 2;
+            in->data = mem_realloc(in->data, in->cap);
+        }
         size_t n = fread(in->data + in->end, 1, in->cap - in->end, in->f);
         in->end += n;
         if (n == 0) {
