@@ -133,6 +133,28 @@ static size_t first_stop(uint64_t stops)
 #endif
 }
 
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+/* The bytes s[i..len), fewer than 8, in the low bytes of a word, zeros above them. */
+static uint64_t last_bytes(const unsigned char *s, size_t i, size_t len)
+{
+    size_t n = len - i;
+    if (len >= 8) {
+        uint64_t w;
+        memcpy(&w, s + len - 8, 8);
+        return w >> 8 * (8 - n);
+    }
+    s += i;
+    if (n >= 4) {
+        /* two loads that overlap in the middle: the bytes there are the same in both */
+        uint32_t lo, hi;
+        memcpy(&lo, s, 4);
+        memcpy(&hi, s + n - 4, 4);
+        return (uint64_t)lo | (uint64_t)hi << 8 * (n - 4);
+    }
+    return (uint64_t)s[0] | (uint64_t)s[n / 2] << 8 * (n / 2) | (uint64_t)s[n - 1] << 8 * (n - 1);
+}
+#endif
+
 /* The input buf_json_str escapes with one reservation of six times its size (\u00XX). */
 #define JSON_STR_CHUNK 4096
 
@@ -143,15 +165,16 @@ void buf_json_str(struct buf *b, const char *s, size_t len)
     const unsigned char *p = (const unsigned char *)s;
     size_t i = 0;
 
-    buf_putc(b, '"');
-    while (i < len) {
-        /*
-         * Room for the worst case of a chunk, so that the loop writes through d unchecked; the
-         * slack covers a word stored whole and a run or UTF-8 sequence ending past the chunk.
-         */
-        size_t end = len - i > JSON_STR_CHUNK ? i + JSON_STR_CHUNK : len;
-        buf_reserve(b, (end - i) * 6 + 32);
-        char *d = b->data + b->len;
+    /*
+     * Room for the worst case of a chunk and the quotes, so that the loop writes through d
+     * unchecked; the slack covers a word stored whole and a run or UTF-8 sequence ending past
+     * the chunk.
+     */
+    size_t end = len > JSON_STR_CHUNK ? JSON_STR_CHUNK : len;
+    buf_reserve(b, end * 6 + 34);
+    char *d = b->data + b->len;
+    *d++ = '"';
+    for (;;) {
         while (i < end) {
             if (len - i >= 8) {
                 uint64_t w;
@@ -165,23 +188,23 @@ void buf_json_str(struct buf *b, const char *s, size_t len)
                 if (run == 8)
                     continue;
 #if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
-            } else if (len >= 8) {
-                /* The last bytes: the word that ends the string, shifted down to them; the
-                 * zeros shifted in stop the run. */
-                uint64_t w;
-                memcpy(&w, p + len - 8, 8);
-                w >>= 8 * (8 - (len - i));
+            } else {
+                /* The last bytes, in the low bytes of a word whose zeros above them stop the run:
+                 * the word that ends the string shifted down, or loads of a short string. */
+                uint64_t w = last_bytes(p, i, len);
                 memcpy(d, &w, 8);
                 size_t run = first_stop(stop_bytes(w));
                 d += run;
                 i += run;
                 if (i == len)
                     break;
-#endif
+            }
+#else
             } else if (p[i] >= 0x20 && p[i] < 0x80 && p[i] != '"' && p[i] != '\\') {
                 *d++ = (char)p[i++];
                 continue;
             }
+#endif
             unsigned char c = p[i];
             if (c == '"' || c == '\\') {
                 d[0] = '\\';
@@ -216,9 +239,17 @@ void buf_json_str(struct buf *b, const char *s, size_t len)
                 }
             }
         }
+        if (i == len)
+            break;
+        /* the next chunk, and room for it */
         b->len = (size_t)(d - b->data);
+        end = len - i > JSON_STR_CHUNK ? i + JSON_STR_CHUNK : len;
+        buf_reserve(b, (end - i) * 6 + 34);
+        d = b->data + b->len;
     }
-    buf_putc(b, '"');
+    *d++ = '"';
+    b->len = (size_t)(d - b->data);
+    b->data[b->len] = '\0';
 }
 
 static const char digit_pairs[] = "00010203040506070809101112131415161718192021222324252627282930"
