@@ -615,14 +615,20 @@ static bool value_equal(const struct value *a, const struct value *b)
     }
 }
 
-/* The schema's view of a row: map picks TABLE_MAP columns. */
+/* The schema's view of a row: map picks TABLE_MAP columns. Without a map the row is already
+ * in the schema's order and is fixed up in place: its values, like the copy's, last until the
+ * next change is read. */
 static struct value *project(struct binlog_decoder *d, const struct table_entry *te,
-                             const struct value *full)
+                             struct value *full)
 {
     const struct schema_table *s = te->dt.schema;
-    struct value *v = arena_alloc(d->arena, (s->ncols ? s->ncols : 1) * sizeof *v);
+    struct value *v = full;
+    if (te->dt.map != NULL) {
+        v = arena_alloc(d->arena, (s->ncols ? s->ncols : 1) * sizeof *v);
+        for (size_t i = 0; i < s->ncols; i++)
+            v[i] = full[te->dt.map[i]];
+    }
     for (size_t i = 0; i < s->ncols; i++) {
-        v[i] = full[te->dt.map ? te->dt.map[i] : i];
         /* A zero date has no value: NULL where the column allows it, else the epoch (as
          * Debezium). */
         enum value_kind k = s->cols[i].kind;
