@@ -57,7 +57,8 @@ const char *binlog_type_name(uint8_t type)
         [BINLOG_MARIADB_UPDATE_ROWS_COMPRESSED] = "UPDATE_ROWS_COMPRESSED",
         [BINLOG_MARIADB_DELETE_ROWS_COMPRESSED] = "DELETE_ROWS_COMPRESSED",
     };
-    static char unknown[16];
+    /* per thread: the workers of `dbtail decode` name unknown types in their errors at once */
+    static _Thread_local char unknown[16];
     if (type < sizeof names / sizeof names[0] && names[type])
         return names[type];
     snprintf(unknown, sizeof unknown, "type %u", type);

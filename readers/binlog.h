@@ -75,7 +75,7 @@ enum binlog_event_type {
 };
 
 /** A short name of an event type for messages ("TABLE_MAP", "type 77" for unknown ones; the
- * latter in a static buffer, so not reentrant for unknown types). */
+ * latter in a buffer of the calling thread, valid until its next call). */
 const char *binlog_type_name(uint8_t type);
 
 /* LOG_EVENT_ARTIFICIAL_F: the server made this event up (the first ROTATE of a dump). */
