@@ -172,6 +172,9 @@ struct srccache {
 struct scratch {
     struct buf b;
     struct srccache src;
+    /* where in b the text of each value of an update's before image starts and ends */
+    size_t *spans;
+    size_t spans_cap;
     struct scratch *next;
 };
 
@@ -724,6 +727,7 @@ static void scratch_free(struct scratch *s)
     buf_free(&s->src.text);
     buf_free(&s->src.block);
     buf_free(&s->b);
+    free(s->spans);
     free(s);
 }
 
@@ -2305,6 +2309,92 @@ static inline void put_label(struct buf *b, const struct colplan *p, bool first)
     b->data[b->len] = '\0';
 }
 
+/* Whether two values have the one representation, so put_value writes the same text for them
+ * (arrays are not looked into). */
+static bool value_same(const struct value *a, const struct value *b)
+{
+    if (a->kind != b->kind)
+        return false;
+    switch (a->kind) {
+    case VALUE_NULL:
+    case VALUE_ABSENT:
+    case VALUE_UNCHANGED:
+        return true;
+    case VALUE_BOOL:
+        return a->v.b == b->v.b;
+    case VALUE_INT:
+    case VALUE_DATE:
+    case VALUE_TIME:
+    case VALUE_DATETIME:
+    case VALUE_TIMESTAMP:
+        return a->v.i == b->v.i;
+    case VALUE_UINT:
+        return a->v.u == b->v.u;
+    case VALUE_FLOAT32:
+    case VALUE_FLOAT64:
+        return memcmp(&a->v.f, &b->v.f, sizeof a->v.f) == 0;
+    case VALUE_INTERVAL:
+        return a->v.interval.months == b->v.interval.months &&
+               a->v.interval.days == b->v.interval.days &&
+               a->v.interval.micros == b->v.interval.micros;
+    case VALUE_DECIMAL:
+    case VALUE_STRING:
+    case VALUE_BYTES:
+    case VALUE_JSON:
+    case VALUE_BITS:
+    case VALUE_ZONED_TIME:
+    case VALUE_ENUM:
+    case VALUE_SET:
+    case VALUE_GEOMETRY:
+    case VALUE_TEXT:
+        return a->v.s.len == b->v.s.len && a->v.s.i == b->v.s.i &&
+               (a->v.s.len == 0 || memcmp(a->v.s.p, b->v.s.p, a->v.s.len) == 0);
+    case VALUE_ARRAY:
+        break;
+    }
+    return false;
+}
+
+/*
+ * The before and after images of an update: an update changes a few columns, and each value of
+ * the after image that is the before image's is copied from the before image's text instead of
+ * being rendered again (a JSON document or a double costs hundreds of instructions).
+ */
+static void put_update_rows(const struct render *r, struct buf *b, const struct tcache *c,
+                            struct scratch *sc, const struct value *before,
+                            const struct value *after)
+{
+    size_t n = c->copy->ncols;
+    if (sc->spans_cap < 2 * n) {
+        sc->spans = mem_realloc(sc->spans, 2 * n * sizeof *sc->spans);
+        sc->spans_cap = 2 * n;
+    }
+    size_t *span = sc->spans;
+    buf_putc(b, '{');
+    for (size_t i = 0; i < n; i++) {
+        const struct colplan *p = &c->plans[i];
+        put_label(b, p, i == 0);
+        span[2 * i] = b->len;
+        put_column(r, b, p, &before[i]);
+        span[2 * i + 1] = b->len;
+    }
+    PUT_LIT(b, "},\"after\":{");
+    for (size_t i = 0; i < n; i++) {
+        const struct colplan *p = &c->plans[i];
+        put_label(b, p, i == 0);
+        if (value_same(&before[i], &after[i])) {
+            size_t len = span[2 * i + 1] - span[2 * i];
+            buf_reserve(b, len);
+            memcpy(b->data + b->len, b->data + span[2 * i], len);
+            b->len += len;
+            b->data[b->len] = '\0';
+        } else {
+            put_column(r, b, p, &after[i]);
+        }
+    }
+    buf_putc(b, '}');
+}
+
 static void put_row(const struct render *r, struct buf *b, const struct tcache *c,
                     const struct value *row, bool open)
 {
@@ -2635,16 +2725,20 @@ static void put_envelope_times(const struct render *rc, struct buf *b, const str
     buf_append(b, out, (size_t)(p - out));
 }
 
-static void put_envelope(const struct render *r, struct buf *b, struct srccache *sc,
+static void put_envelope(const struct render *r, struct buf *b, struct scratch *sc,
                          const struct tcache *c, const struct event *ev, const struct txblock *tb,
                          const struct now *now)
 {
     put_piece(b, &c->env_open);
-    put_row(r, b, c, ev->op == EVENT_TRUNCATE ? NULL : ev->before, false);
-    PUT_LIT(b, ",\"after\":");
-    put_row(r, b, c, ev->op == EVENT_TRUNCATE ? NULL : ev->after, false);
+    if (ev->op == EVENT_UPDATE && ev->before && ev->after) {
+        put_update_rows(r, b, c, sc, ev->before, ev->after);
+    } else {
+        put_row(r, b, c, ev->op == EVENT_TRUNCATE ? NULL : ev->before, false);
+        PUT_LIT(b, ",\"after\":");
+        put_row(r, b, c, ev->op == EVENT_TRUNCATE ? NULL : ev->after, false);
+    }
     PUT_LIT(b, ",\"source\":");
-    put_source_cached(r, b, sc, c, ev);
+    put_source_cached(r, b, &sc->src, c, ev);
     PUT_LIT(b, ",\"transaction\":");
     put_txblock(b, tb);
     PUT_LIT(b, ",\"op\":\"");
@@ -2905,7 +2999,7 @@ static int render_change(const struct render *r, const struct event *ev, struct 
 
     if (!r->unwrap) {
         mark(b, &o.value);
-        put_envelope(r, b, &sc->src, c, ev, tb, &now);
+        put_envelope(r, b, sc, c, ev, tb, &now);
         close_mark(b, o.value, &o.value_len);
         rc = emit_rec(ctx, emit, b, &o, err);
         tombstone = ev->op == EVENT_DELETE && r->tombstones;
