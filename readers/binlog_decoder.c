@@ -587,34 +587,6 @@ static int on_rows(struct binlog_decoder *d, const struct binlog_fde *fde, uint8
     return 0;
 }
 
-static bool value_equal(const struct value *a, const struct value *b)
-{
-    if (a->kind != b->kind)
-        return false;
-    switch (a->kind) {
-    case VALUE_NULL:
-    case VALUE_ABSENT:
-    case VALUE_UNCHANGED:
-        return true;
-    case VALUE_BOOL:
-        return a->v.b == b->v.b;
-    case VALUE_UINT:
-        return a->v.u == b->v.u;
-    case VALUE_FLOAT32:
-    case VALUE_FLOAT64:
-        return memcmp(&a->v.f, &b->v.f, sizeof a->v.f) == 0;
-    case VALUE_INT:
-    case VALUE_DATE:
-    case VALUE_TIME:
-    case VALUE_DATETIME:
-    case VALUE_TIMESTAMP:
-        return a->v.i == b->v.i;
-    default:
-        return a->v.s.len == b->v.s.len && a->v.s.i == b->v.s.i &&
-               (a->v.s.len == 0 || memcmp(a->v.s.p, b->v.s.p, a->v.s.len) == 0);
-    }
-}
-
 /* The schema's view of a row: map picks TABLE_MAP columns. Without a map the row is already
  * in the schema's order and is fixed up in place: its values, like the copy's, last until the
  * next change is read. */
@@ -647,7 +619,7 @@ static bool key_changed(const struct schema_table *s, const struct value *before
     for (size_t i = 0; i < s->ncols; i++) {
         if (!s->cols[i].key || after[i].kind == VALUE_ABSENT || before[i].kind == VALUE_ABSENT)
             continue;
-        if (!value_equal(&before[i], &after[i]))
+        if (!event_value_same(&before[i], &after[i]))
             return true;
     }
     return false;

@@ -656,50 +656,18 @@ static size_t decimal_digits(char *dst, uint32_t g, int width)
 /* The longest text of a DECIMAL: a sign, 65 digits (or "0" and 30), a point, and a NUL. */
 #define DECIMAL_TEXT_MAX 68
 
-static const uint64_t pow10_u64[20] = {1,
-                                       10,
-                                       100,
-                                       1000,
-                                       10000,
-                                       100000,
-                                       1000000,
-                                       10000000,
-                                       100000000,
-                                       1000000000,
-                                       10000000000,
-                                       100000000000,
-                                       1000000000000,
-                                       10000000000000,
-                                       100000000000000,
-                                       1000000000000000,
-                                       10000000000000000,
-                                       100000000000000000,
-                                       1000000000000000000,
-                                       10000000000000000000u};
-
-static const char digit_pairs[] = "00010203040506070809"
-                                  "10111213141516171819"
-                                  "20212223242526272829"
-                                  "30313233343536373839"
-                                  "40414243444546474849"
-                                  "50515253545556575859"
-                                  "60616263646566676869"
-                                  "70717273747576777879"
-                                  "80818283848586878889"
-                                  "90919293949596979899";
-
 /* v as exactly width digits with leading zeros (the caller knows v < 10^width). */
 static void put_u64_width(char *dst, uint64_t v, int width)
 {
     int i = width;
     for (; i >= 2 && v > UINT32_MAX; i -= 2) {
-        memcpy(dst + i - 2, digit_pairs + (v % 100) * 2, 2);
+        memcpy(dst + i - 2, buf_digit_pairs + (v % 100) * 2, 2);
         v /= 100;
     }
     /* 32-bit divisions by 100 are cheaper, and most values are small. */
     uint32_t u = (uint32_t)v;
     for (; i >= 2; i -= 2) {
-        memcpy(dst + i - 2, digit_pairs + (u % 100) * 2, 2);
+        memcpy(dst + i - 2, buf_digit_pairs + (u % 100) * 2, 2);
         u /= 100;
     }
     if (i)
@@ -718,7 +686,7 @@ static inline bool decimal_group_at(const uint8_t *p, size_t off, size_t n, bool
         r ^= (UINT64_C(1) << (8 * n)) - 1;
     if (off == 0)
         r ^= UINT64_C(0x80) << (8 * (n - 1));
-    if (r >= pow10_u64[digits])
+    if (r >= buf_pow10[digits])
         return false;
     *v = r;
     return true;
@@ -756,13 +724,13 @@ static int decimal_text_small(const uint8_t *p, int precision, int scale,
     if (frac0x) {
         if (!decimal_group_at(p, off, (size_t)dig2bytes[frac0x], neg, frac0x, &g))
             return -1;
-        fp = fp * pow10_u64[frac0x] + g;
+        fp = fp * buf_pow10[frac0x] + g;
     }
     int n = 0;
     if (neg && (ip | fp) != 0)
         out[n++] = '-';
     int width = 1;
-    while (width < 19 && ip >= pow10_u64[width])
+    while (width < 19 && ip >= buf_pow10[width])
         width++;
     put_u64_width(out + n, ip, width);
     n += width;

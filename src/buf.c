@@ -252,20 +252,41 @@ void buf_json_str(struct buf *b, const char *s, size_t len)
     b->data[b->len] = '\0';
 }
 
-static const char digit_pairs[] = "00010203040506070809101112131415161718192021222324252627282930"
+const char buf_digit_pairs[201] = "00010203040506070809101112131415161718192021222324252627282930"
                                   "31323334353637383940414243444546474849505152535455565758596061"
                                   "6263646566676869707172737475767778798081828384858687888990919293"
                                   "949596979899";
+
+const uint64_t buf_pow10[20] = {1,
+                                10,
+                                100,
+                                1000,
+                                10000,
+                                100000,
+                                1000000,
+                                10000000,
+                                100000000,
+                                1000000000,
+                                10000000000,
+                                100000000000,
+                                1000000000000,
+                                10000000000000,
+                                100000000000000,
+                                1000000000000000,
+                                10000000000000000,
+                                100000000000000000,
+                                1000000000000000000,
+                                10000000000000000000u};
 
 /* Writes the 8 digits of v < 10^8, leading zeros included, before end: pairs from independent
  * divisions, where a loop dividing by 100 waits on each step. */
 static void put_8_digits(char *end, uint32_t v)
 {
     uint32_t hi = v / 10000, lo = v % 10000;
-    memcpy(end - 8, digit_pairs + hi / 100 * 2, 2);
-    memcpy(end - 6, digit_pairs + hi % 100 * 2, 2);
-    memcpy(end - 4, digit_pairs + lo / 100 * 2, 2);
-    memcpy(end - 2, digit_pairs + lo % 100 * 2, 2);
+    memcpy(end - 8, buf_digit_pairs + hi / 100 * 2, 2);
+    memcpy(end - 6, buf_digit_pairs + hi % 100 * 2, 2);
+    memcpy(end - 4, buf_digit_pairs + lo / 100 * 2, 2);
+    memcpy(end - 2, buf_digit_pairs + lo % 100 * 2, 2);
 }
 
 /* Writes the decimal digits of v before end; returns where they start. */
@@ -281,18 +302,18 @@ static char *put_digits(char *end, uint64_t v)
     if (u >= 10000) {
         uint32_t lo = u % 10000;
         u /= 10000;
-        memcpy(p - 4, digit_pairs + lo / 100 * 2, 2);
-        memcpy(p - 2, digit_pairs + lo % 100 * 2, 2);
+        memcpy(p - 4, buf_digit_pairs + lo / 100 * 2, 2);
+        memcpy(p - 2, buf_digit_pairs + lo % 100 * 2, 2);
         p -= 4;
     }
     if (u >= 100) {
         p -= 2;
-        memcpy(p, digit_pairs + u % 100 * 2, 2);
+        memcpy(p, buf_digit_pairs + u % 100 * 2, 2);
         u /= 100;
     }
     if (u >= 10) {
         p -= 2;
-        memcpy(p, digit_pairs + u * 2, 2);
+        memcpy(p, buf_digit_pairs + u * 2, 2);
     } else {
         *--p = (char)('0' + u);
     }
@@ -303,28 +324,8 @@ static char *put_digits(char *end, uint64_t v)
  * is just above log10(2)), corrected by one comparison. */
 static size_t digit_count(uint64_t v)
 {
-    static const uint64_t pow10[20] = {1,
-                                       10,
-                                       100,
-                                       1000,
-                                       10000,
-                                       100000,
-                                       1000000,
-                                       10000000,
-                                       100000000,
-                                       1000000000,
-                                       10000000000,
-                                       100000000000,
-                                       1000000000000,
-                                       10000000000000,
-                                       100000000000000,
-                                       1000000000000000,
-                                       10000000000000000,
-                                       100000000000000000,
-                                       1000000000000000000,
-                                       10000000000000000000u};
     unsigned t = (unsigned)(64 - __builtin_clzll(v | 1)) * 1233 >> 12;
-    return t + ((v | 1) >= pow10[t]);
+    return t + ((v | 1) >= buf_pow10[t]);
 }
 
 /* Decimal integers without printf, which dominated the cost of a record; the digits go straight

@@ -63,6 +63,11 @@ void buf_printf(struct buf *b, const char *fmt, ...) DBT_PRINTF(2, 3);
 /** Hands the data to the caller (free() it) and leaves the buffer empty. */
 char *buf_take(struct buf *b);
 
+/** "00" to "99", to print numbers two digits at a time. */
+extern const char buf_digit_pairs[201];
+/** 10^0 to 10^19. */
+extern const uint64_t buf_pow10[20];
+
 /** Appends s as a quoted JSON string (bytes that are not valid UTF-8 become U+FFFD). */
 void buf_json_str(struct buf *b, const char *s, size_t len);
 void buf_json_int(struct buf *b, int64_t v);

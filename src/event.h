@@ -114,5 +114,8 @@ const char *event_op_code(enum event_op op);
 const char *event_snapshot_name(enum event_snapshot s);
 /** "postgresql", "mysql" or "mariadb". */
 const char *event_connector_name(enum event_connector c);
+/** Whether a and b have the one representation (same kind, same bits or bytes), so that every
+ * encoding renders them alike; arrays are not looked into (false). */
+bool event_value_same(const struct value *a, const struct value *b);
 
 #endif

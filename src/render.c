@@ -1526,17 +1526,11 @@ static void put_iso_date(struct buf *b, int64_t days)
     buf_append(b, out, (size_t)(fmt_iso_date(out, days) - out));
 }
 
-/* "00" to "99": two digits of a number at once. */
-static const char digit_pairs[] = "00010203040506070809101112131415161718192021222324252627282930"
-                                  "31323334353637383940414243444546474849505152535455565758596061"
-                                  "626364656667686970717273747576777879808182838485868788899091"
-                                  "9293949596979899";
-
 /* HH:MM:SS then the fraction: `frac` digits exactly, or (0) as few as the value needs; at p
  * (at most 18 bytes), returns the end. */
 static char *fmt_iso_time(char *p, int64_t micros_of_day, int frac)
 {
-    const char *pairs = digit_pairs;
+    const char *pairs = buf_digit_pairs;
     int64_t s = micros_of_day / 1000000;
     int64_t us = micros_of_day % 1000000;
     char digits[9];
@@ -2309,52 +2303,6 @@ static inline void put_label(struct buf *b, const struct colplan *p, bool first)
     b->data[b->len] = '\0';
 }
 
-/* Whether two values have the one representation, so put_value writes the same text for them
- * (arrays are not looked into). */
-static bool value_same(const struct value *a, const struct value *b)
-{
-    if (a->kind != b->kind)
-        return false;
-    switch (a->kind) {
-    case VALUE_NULL:
-    case VALUE_ABSENT:
-    case VALUE_UNCHANGED:
-        return true;
-    case VALUE_BOOL:
-        return a->v.b == b->v.b;
-    case VALUE_INT:
-    case VALUE_DATE:
-    case VALUE_TIME:
-    case VALUE_DATETIME:
-    case VALUE_TIMESTAMP:
-        return a->v.i == b->v.i;
-    case VALUE_UINT:
-        return a->v.u == b->v.u;
-    case VALUE_FLOAT32:
-    case VALUE_FLOAT64:
-        return memcmp(&a->v.f, &b->v.f, sizeof a->v.f) == 0;
-    case VALUE_INTERVAL:
-        return a->v.interval.months == b->v.interval.months &&
-               a->v.interval.days == b->v.interval.days &&
-               a->v.interval.micros == b->v.interval.micros;
-    case VALUE_DECIMAL:
-    case VALUE_STRING:
-    case VALUE_BYTES:
-    case VALUE_JSON:
-    case VALUE_BITS:
-    case VALUE_ZONED_TIME:
-    case VALUE_ENUM:
-    case VALUE_SET:
-    case VALUE_GEOMETRY:
-    case VALUE_TEXT:
-        return a->v.s.len == b->v.s.len && a->v.s.i == b->v.s.i &&
-               (a->v.s.len == 0 || memcmp(a->v.s.p, b->v.s.p, a->v.s.len) == 0);
-    case VALUE_ARRAY:
-        break;
-    }
-    return false;
-}
-
 /*
  * The before and after images of an update: an update changes a few columns, and each value of
  * the after image that is the before image's is copied from the before image's text instead of
@@ -2382,7 +2330,7 @@ static void put_update_rows(const struct render *r, struct buf *b, const struct 
     for (size_t i = 0; i < n; i++) {
         const struct colplan *p = &c->plans[i];
         put_label(b, p, i == 0);
-        if (value_same(&before[i], &after[i])) {
+        if (event_value_same(&before[i], &after[i])) {
             size_t len = span[2 * i + 1] - span[2 * i];
             buf_reserve(b, len);
             memcpy(b->data + b->len, b->data + span[2 * i], len);
@@ -2702,9 +2650,9 @@ static void put_envelope_times(const struct render *rc, struct buf *b, const str
     size_t n = r->env_ms_len;
     const char *d = r->env_ms_text;
     uint32_t rest = (uint32_t)(now->ns % 1000000);
-    memcpy(sub, digit_pairs + rest / 10000 * 2, 2);
-    memcpy(sub + 2, digit_pairs + rest / 100 % 100 * 2, 2);
-    memcpy(sub + 4, digit_pairs + rest % 100 * 2, 2);
+    memcpy(sub, buf_digit_pairs + rest / 10000 * 2, 2);
+    memcpy(sub + 2, buf_digit_pairs + rest / 100 % 100 * 2, 2);
+    memcpy(sub + 4, buf_digit_pairs + rest % 100 * 2, 2);
     memcpy(p, "\",\"ts_ms\":", 10);
     p += 10;
     memcpy(p, d, n);
