@@ -1693,42 +1693,6 @@ static int read_set(const struct binlog_column *col, uint64_t bits, struct arena
     return 0;
 }
 
-/* cursor_uintle for the sizes row values use, each byte count decoded with constant shifts:
- * compilers turn them into one load, where cursor_uintle's byte loop cost more than the rest of
- * an integer column. */
-static inline bool read_le(struct cursor *c, size_t n, uint64_t *v)
-{
-    const uint8_t *p;
-    if (n == 0 || n > 8 || !cursor_bytes(c, n, &p))
-        return false;
-    uint64_t r;
-    switch (n) {
-    case 1:
-        r = p[0];
-        break;
-    case 2:
-        r = (uint64_t)p[0] | (uint64_t)p[1] << 8;
-        break;
-    case 3:
-        r = (uint64_t)p[0] | (uint64_t)p[1] << 8 | (uint64_t)p[2] << 16;
-        break;
-    case 4:
-        r = (uint64_t)p[0] | (uint64_t)p[1] << 8 | (uint64_t)p[2] << 16 | (uint64_t)p[3] << 24;
-        break;
-    case 8:
-        r = (uint64_t)p[0] | (uint64_t)p[1] << 8 | (uint64_t)p[2] << 16 | (uint64_t)p[3] << 24 |
-            (uint64_t)p[4] << 32 | (uint64_t)p[5] << 40 | (uint64_t)p[6] << 48 |
-            (uint64_t)p[7] << 56;
-        break;
-    default:
-        r = 0;
-        for (size_t i = 0; i < n; i++)
-            r |= (uint64_t)p[i] << (8 * i);
-    }
-    *v = r;
-    return true;
-}
-
 static int truncated(struct cursor *c, const struct binlog_column *col, struct error *err)
 {
     return error_set(err, "value of a column of type %u is truncated at offset %zu", col->type,
@@ -1740,7 +1704,7 @@ static inline int read_int(struct cursor *c, const struct binlog_column *col, si
                            struct value *out, struct error *err)
 {
     uint64_t u;
-    if (!read_le(c, n, &u))
+    if (!cursor_uintle(c, n, &u))
         return truncated(c, col, err);
     if (col->is_unsigned == 1) {
         if (n == 8)
@@ -1835,7 +1799,7 @@ static NOINLINE int read_value_other(struct cursor *c, const struct binlog_colum
     case BT_VAR_STRING:
     case BT_STRING: {
         if (col->real_type == BT_ENUM) {
-            if (col->meta < 1 || col->meta > 2 || !read_le(c, col->meta, &u))
+            if (col->meta < 1 || col->meta > 2 || !cursor_uintle(c, col->meta, &u))
                 return truncated(c, col, err);
             if (u == 0) {
                 /* The error value MySQL stores for an invalid label is the empty string. */
@@ -1852,14 +1816,14 @@ static NOINLINE int read_value_other(struct cursor *c, const struct binlog_colum
             }
             return 0;
         }
-        if (col->meta < 1 || col->meta > 8 || !read_le(c, col->meta, &u))
+        if (col->meta < 1 || col->meta > 8 || !cursor_uintle(c, col->meta, &u))
             return truncated(c, col, err);
         return read_set(col, u, a, out, err);
     }
     case BT_JSON:
     case BT_GEOMETRY:
     case BT_VECTOR:
-        if (col->meta < 1 || col->meta > 4 || !read_le(c, col->meta, &u) ||
+        if (col->meta < 1 || col->meta > 4 || !cursor_uintle(c, col->meta, &u) ||
             !cursor_bytes(c, (size_t)u, &p))
             return truncated(c, col, err);
         if (col->type == BT_JSON) {
@@ -1918,7 +1882,7 @@ int binlog_value_read(struct cursor *c, const struct binlog_column *col, struct 
         return read_int(c, col, 8, out, err);
     case BT_DOUBLE: {
         double d;
-        if (!read_le(c, 8, &u))
+        if (!cursor_uintle(c, 8, &u))
             return truncated(c, col, err);
         memcpy(&d, &u, sizeof d);
         *out = (struct value){.kind = VALUE_FLOAT64, .v.f = d};
@@ -1930,7 +1894,7 @@ int binlog_value_read(struct cursor *c, const struct binlog_column *col, struct 
         if (col->real_type == BT_ENUM || col->real_type == BT_SET)
             return read_value_other(c, col, a, out, err);
         size_t lenbytes = col->meta > 255 ? 2 : 1;
-        if (!read_le(c, lenbytes, &u) || !cursor_bytes(c, (size_t)u, &p))
+        if (!cursor_uintle(c, lenbytes, &u) || !cursor_bytes(c, (size_t)u, &p))
             return truncated(c, col, err);
         return read_string_value(c, col, p, (size_t)u, a, out, err);
     }
@@ -1938,7 +1902,7 @@ int binlog_value_read(struct cursor *c, const struct binlog_column *col, struct 
     case BT_TINY_BLOB:
     case BT_MEDIUM_BLOB:
     case BT_LONG_BLOB:
-        if (col->meta < 1 || col->meta > 4 || !read_le(c, col->meta, &u) ||
+        if (col->meta < 1 || col->meta > 4 || !cursor_uintle(c, col->meta, &u) ||
             !cursor_bytes(c, (size_t)u, &p))
             return truncated(c, col, err);
         return read_string_value(c, col, p, (size_t)u, a, out, err);
