@@ -213,6 +213,8 @@ struct render {
     char *tx_topic; /* <topic.prefix>.<topic.transaction> */
     int64_t (*now_ns)(void *ctx);
     void *now_ctx;
+    bool clock_held; /* render_hold_clock: records carry held_ns, not a reading each */
+    int64_t held_ns;
     struct piece src_head[3]; /* by connector: {"version":..,"connector":..,"name":..,"ts_ms": */
     /* The digits of the envelope's milliseconds last printed: the records of one millisecond,
      * nearly all of them in a snapshot, print them once. */
@@ -292,6 +294,13 @@ void render_set_clock(struct render *r, int64_t (*now_ns)(void *ctx), void *ctx)
 {
     r->now_ns = now_ns ? now_ns : real_now_ns;
     r->now_ctx = ctx;
+    r->clock_held = false;
+}
+
+void render_hold_clock(struct render *r)
+{
+    r->held_ns = r->now_ns(r->now_ctx);
+    r->clock_held = true;
 }
 
 /* ---- options -------------------------------------------------------------------------- */
@@ -2595,7 +2604,7 @@ struct now {
 static struct now now_of(const struct render *r)
 {
     struct now n;
-    n.ns = r->now_ns(r->now_ctx);
+    n.ns = r->clock_held ? r->held_ns : r->now_ns(r->now_ctx);
     n.us = floor_div(n.ns, 1000);
     n.ms = floor_div(n.ns, 1000000);
     return n;

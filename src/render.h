@@ -82,6 +82,11 @@ DBT_MUSTCHECK int render_commit(const struct render *r, const struct event *ev, 
  * DBTAIL_FIXED_NOW_MS, when set at render_new, pins the clock the same way. */
 void render_set_clock(struct render *r, int64_t (*now_ns)(void *ctx), void *ctx);
 
+/** Reads the clock once for the records of one source event, such as the rows of one binlog
+ * rows event, which are processed together: until the next call (or render_set_clock), records
+ * carry this reading as their processing time instead of reading the clock each. */
+void render_hold_clock(struct render *r);
+
 /** The topic of the table ("<topic.prefix>.<db|schema>.<table>") into out (NUL-terminated). */
 void render_topic(const struct render *r, const struct schema_table *t, char *out, size_t outlen);
 

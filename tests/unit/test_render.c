@@ -1473,6 +1473,53 @@ static void test_envelope_times(void)
     schema_table_free(t);
 }
 
+static int64_t ticking_ns;
+
+/* A clock that moves on a millisecond at each reading. */
+static int64_t ticking_clock(void *ctx)
+{
+    (void)ctx;
+    ticking_ns += 1000000;
+    return ticking_ns;
+}
+
+/* The envelope's ts_ms of ev rendered by r now. */
+static long long rendered_ts_ms(struct render *r, const struct event *ev)
+{
+    char *text = render_lines(r, ev, NULL);
+    const char *ts = text ? strstr(text, "\"op\":\"c\",\"ts_ms\":") : NULL;
+    long long ms = ts ? strtoll(ts + strlen("\"op\":\"c\",\"ts_ms\":"), NULL, 10) : -1;
+    free(text);
+    return ms;
+}
+
+/* A held clock stamps every record with one reading until it is held again or replaced. */
+static void test_held_clock(void)
+{
+    struct schema_table *t = two_col(true);
+    struct value row[2] = {V_INT(7), V_STR("x")};
+    struct event ev = insert_of(EVENT_MYSQL, t, row);
+    struct config *cfg = cfg_of(NULL);
+    config_set(cfg, "value.converter.schemas.enable", "false");
+    struct render *r = render_of(cfg);
+    ticking_ns = 0;
+    render_set_clock(r, ticking_clock, NULL);
+    CHECK_INT(rendered_ts_ms(r, &ev), 1);
+    CHECK_INT(rendered_ts_ms(r, &ev), 2);
+    render_hold_clock(r);
+    CHECK_INT(rendered_ts_ms(r, &ev), 3);
+    CHECK_INT(rendered_ts_ms(r, &ev), 3);
+    render_hold_clock(r);
+    CHECK_INT(rendered_ts_ms(r, &ev), 4);
+    CHECK_INT(rendered_ts_ms(r, &ev), 4);
+    render_set_clock(r, ticking_clock, NULL);
+    CHECK_INT(rendered_ts_ms(r, &ev), 5);
+    CHECK_INT(rendered_ts_ms(r, &ev), 6);
+    render_free(r);
+    config_free(cfg);
+    schema_table_free(t);
+}
+
 /* The file sink's line, with the topic escaped when it must be. */
 static void test_record_line(void)
 {
@@ -1630,6 +1677,7 @@ static const struct unit_case cases[] = {
     {"cache follows a changed table", test_cache_follows_table_changes},
     {"source block follows each event", test_source_follows_events},
     {"envelope ts_ms/ts_us/ts_ns from one clock reading", test_envelope_times},
+    {"a held clock stamps records with one reading", test_held_clock},
     {"record line of the file sink", test_record_line},
     {NULL, NULL},
 };
