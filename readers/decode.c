@@ -271,10 +271,9 @@ static int decode_chunk_done(struct decode_ctx *dc, enum chunk_end end)
     return rc;
 }
 
-static int decode_emit(void *ctx, const struct render_record *rec, struct error *err)
+/* Ends the chunk the decoder renders into once it is full. */
+static int decode_chunk_check(struct decode_ctx *dc, struct error *err)
 {
-    struct decode_ctx *dc = ctx;
-    render_record_line(dc->out, rec);
     if (dc->out->len >= DECODE_OUT_CHUNK && decode_chunk_done(dc, CHUNK_MORE) < 0)
         return dc->worker
                    ? error_set(err, "decoding cancelled")
@@ -394,7 +393,8 @@ static int decode_file(const char *path, struct decode_ctx *dc, struct error *er
                 render_hold_clock(dc->r);
                 stamped = true;
             }
-            if (render_event(dc->r, ev, decode_emit, dc, err) < 0) {
+            if (render_event_lines(dc->r, ev, NULL, dc->out, err) < 0 ||
+                decode_chunk_check(dc, err) < 0) {
                 error_wrap(err, "%s at offset %zu: ", path, off);
                 goto out;
             }

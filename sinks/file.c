@@ -163,7 +163,11 @@ static int file_emit(void *ctx, const struct render_record *rec, struct error *e
 static int file_write(struct sink *sk, const struct event *ev, struct error *err)
 {
     struct file_sink *fs = (struct file_sink *)sk;
-    return render_event_tx(fs->render, ev, fs->tx, file_emit, fs, err);
+    if (render_event_lines(fs->render, ev, fs->tx, &fs->pending, err) < 0)
+        return -1;
+    if (fs->pending.len >= FILE_SINK_CHUNK)
+        return file_write_chunk(fs, err);
+    return 0;
 }
 
 /* Durability needs no mark in the file (the pipeline flushes only between transactions); the

@@ -147,6 +147,7 @@ struct tcache {
      * them: the key up to its first member ({"schema":..,"payload":{), the envelope up to the
      * before image, the flat value up to its row, and the whole value of a null row. */
     struct piece key_open, env_open, flat_open, null_row;
+    struct piece line_open; /* the file sink's line up to the key: {"topic":"<topic>","key": */
     struct piece src_db, src_schema, src_table; /* source.db/schema/table values as JSON */
     struct tcache *next;
 };
@@ -714,6 +715,7 @@ static void tcache_free(struct tcache *c)
     free(c->env_open.text);
     free(c->flat_open.text);
     free(c->null_row.text);
+    free(c->line_open.text);
     free(c->src_db.text);
     free(c->src_schema.text);
     free(c->src_table.text);
@@ -1406,6 +1408,12 @@ static struct tcache *tcache_new(const struct render *r, const struct schema_tab
     if (c->nkeys)
         c->key_open = wrapped_open(r->key_schemas, c->key_schema, "{");
     c->env_open = wrapped_open(r->value_schemas, c->env_schema, "{\"before\":");
+    struct buf line;
+    buf_init(&line);
+    /* render_topic's characters need no escaping */
+    buf_printf(&line, "{\"topic\":\"%s\",\"key\":", c->topic);
+    c->line_open.len = line.len;
+    c->line_open.text = buf_take(&line);
     if (r->unwrap) {
         c->flat_open = wrapped_open(r->value_schemas, c->flat_schema, "");
         c->null_row =
@@ -2915,9 +2923,37 @@ static void put_flat(const struct render *r, struct buf *b, const struct tcache 
     close_mark(b, o->value, &o->value_len);
 }
 
-/* tx not NULL: the change is counted in tx's open transaction and gets its block. */
+/* The envelope record of ev (and its tombstone) as the file sink's lines, rendered straight into
+ * out: what render_record_line makes of them, without a copy of each record. */
+static void put_envelope_lines(const struct render *r, struct buf *out, struct scratch *sc,
+                               const struct tcache *c, const struct event *ev,
+                               const struct txblock *tb, const struct value *keyrow,
+                               const struct now *now)
+{
+    size_t start = out->len;
+    put_piece(out, &c->line_open);
+    bool keyed = c->nkeys && keyrow && ev->op != EVENT_TRUNCATE;
+    if (keyed)
+        put_key(r, out, c, keyrow);
+    else
+        PUT_LIT(out, "null");
+    size_t key_end = out->len;
+    PUT_LIT(out, ",\"value\":");
+    put_envelope(r, out, sc, c, ev, tb, now);
+    PUT_LIT(out, "}\n");
+    if (keyed && ev->op == EVENT_DELETE && r->tombstones) {
+        size_t n = key_end - start;
+        buf_reserve(out, n);
+        memcpy(out->data + out->len, out->data + start, n);
+        out->len += n;
+        PUT_LIT(out, ",\"value\":null}\n");
+    }
+}
+
+/* tx not NULL: the change is counted in tx's open transaction and gets its block. line not
+ * NULL: an envelope record is appended to line in place; other records still go to emit. */
 static int render_change(const struct render *r, const struct event *ev, struct txmeta *tx,
-                         render_emit_fn emit, void *ctx, struct error *err)
+                         render_emit_fn emit, void *ctx, struct buf *line, struct error *err)
 {
     struct scratch *sc;
     const struct tcache *c = table_cache(r, ev->table, ev->source.connector, &sc);
@@ -2940,6 +2976,11 @@ static int render_change(const struct render *r, const struct event *ev, struct 
 
     if (keyrow == NULL)
         keyrow = ev->before ? ev->before : ev->after;
+    if (line && !r->unwrap) {
+        put_envelope_lines(r, line, sc, c, ev, tb, keyrow, &now);
+        scratch_put(r, sc);
+        return 0;
+    }
     /* not memset: the header arrays are read only up to nheaders */
     o.topic = c->topic;
     /* render_topic gives Kafka's topic characters only, which JSON never escapes */
@@ -3152,8 +3193,9 @@ static int render_ddl(const struct render *r, const struct event *ev, render_emi
     return rc;
 }
 
-int render_event(const struct render *r, const struct event *ev, render_emit_fn emit, void *ctx,
-                 struct error *err)
+/* render_event, with render_change's line. */
+static int event_records(const struct render *r, const struct event *ev, render_emit_fn emit,
+                         void *ctx, struct buf *line, struct error *err)
 {
     switch (ev->op) {
     case EVENT_COMMIT:
@@ -3174,7 +3216,13 @@ int render_event(const struct render *r, const struct event *ev, render_emit_fn 
     }
     if (ev->table == NULL)
         return error_set(err, "change event without a table");
-    return render_change(r, ev, NULL, emit, ctx, err);
+    return render_change(r, ev, NULL, emit, ctx, line, err);
+}
+
+int render_event(const struct render *r, const struct event *ev, render_emit_fn emit, void *ctx,
+                 struct error *err)
+{
+    return event_records(r, ev, emit, ctx, NULL, err);
 }
 
 /* ---- transaction metadata ------------------------------------------------------------- */
@@ -3265,20 +3313,40 @@ static int render_tx_record(const struct render *r, const char *id, struct txmet
  * gives its BEGIN). Snapshot rows, skipped operations, schema changes and heartbeats take no
  * part, and neither does a change without a transaction id (Debezium's txId null).
  */
-int render_event_tx(const struct render *r, const struct event *ev, struct txmeta *tx,
-                    render_emit_fn emit, void *ctx, struct error *err)
+/* render_event_tx, with render_change's line. */
+static int event_tx_records(const struct render *r, const struct event *ev, struct txmeta *tx,
+                            render_emit_fn emit, void *ctx, struct buf *line, struct error *err)
 {
     bool change = ev->op == EVENT_CREATE || ev->op == EVENT_UPDATE || ev->op == EVENT_DELETE ||
                   ev->op == EVENT_TRUNCATE;
     if (!r->txmeta || tx == NULL || !change || r->skip[ev->op] || ev->table == NULL ||
         ev->txn_id == NULL)
-        return render_event(r, ev, emit, ctx, err);
+        return event_records(r, ev, emit, ctx, line, err);
     if (!txmeta_active(tx)) {
         txmeta_begin(tx, ev->txn_id);
         if (render_tx_record(r, ev->txn_id, NULL, ev->source.ts_us, emit, ctx, err) < 0)
             return -1;
     }
-    return render_change(r, ev, tx, emit, ctx, err);
+    return render_change(r, ev, tx, emit, ctx, line, err);
+}
+
+int render_event_tx(const struct render *r, const struct event *ev, struct txmeta *tx,
+                    render_emit_fn emit, void *ctx, struct error *err)
+{
+    return event_tx_records(r, ev, tx, emit, ctx, NULL, err);
+}
+
+static int line_emit(void *ctx, const struct render_record *rec, struct error *err)
+{
+    (void)err;
+    render_record_line(ctx, rec);
+    return 0;
+}
+
+int render_event_lines(const struct render *r, const struct event *ev, struct txmeta *tx,
+                       struct buf *out, struct error *err)
+{
+    return event_tx_records(r, ev, tx, line_emit, out, out, err);
 }
 
 int render_commit(const struct render *r, const struct event *ev, struct txmeta *tx,

@@ -76,6 +76,12 @@ DBT_MUSTCHECK int render_event_tx(const struct render *r, const struct event *ev
 DBT_MUSTCHECK int render_commit(const struct render *r, const struct event *ev, struct txmeta *tx,
                                 render_emit_fn emit, void *ctx, struct error *err);
 
+/** As render_event_tx with render_record_line of each record appended to out (borrowed): the
+ * file sink's lines. The common record, a change in Debezium's envelope, is rendered straight
+ * into out rather than copied there. */
+DBT_MUSTCHECK int render_event_lines(const struct render *r, const struct event *ev,
+                                     struct txmeta *tx, struct buf *out, struct error *err);
+
 /** Replaces the clock that stamps records with their processing time (envelope ts_ms, ts_us,
  * ts_ns; heartbeat ts_ms): now_ns returns nanoseconds since the epoch; NULL restores the real
  * clock. For tests; call before rendering starts. The environment variable

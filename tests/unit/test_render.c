@@ -13,6 +13,7 @@
 #include "../../src/config.h"
 #include "../../src/mem.h"
 #include "../../src/render.h"
+#include "../../src/txmeta.h"
 #include "unit.h"
 
 #define GOLDEN_DIR "tests/golden/render/"
@@ -1520,6 +1521,75 @@ static void test_held_clock(void)
     schema_table_free(t);
 }
 
+static int append_line(void *ctx, const struct render_record *rec, struct error *err)
+{
+    (void)err;
+    render_record_line(ctx, rec);
+    return 0;
+}
+
+/* render_event_lines writes what render_record_line makes of render_event_tx's records, for the
+ * records it renders in place (envelopes, with and without schemas, keys, tombstones and
+ * transaction blocks) and for those it hands on (flat rows, truncates, DDL). */
+static void test_event_lines(void)
+{
+    static const char *const plain[] = {NULL};
+    static const char *const bare[] = {"key.converter.schemas.enable", "false",
+                                       "value.converter.schemas.enable", "false", NULL};
+    static const char *const no_tombstones[] = {"tombstones.on.delete", "false",
+                                                "skipped.operations", "none", NULL};
+    static const char *const txmeta[] = {"provide.transaction.metadata", "true", NULL};
+    static const char *const flat[] = {"transforms", "unwrap", "transforms.unwrap.type",
+                                       "io.debezium.transforms.ExtractNewRecordState", NULL};
+    static const char *const *const configs[] = {plain, bare, no_tombstones, txmeta, flat};
+    struct schema_table *keyed = two_col(true), *keyless = two_col(false);
+    struct value row[2] = {V_INT(7), V_STR("a \"quoted\" name")};
+    struct value row2[2] = {V_INT(7), V_NULL};
+    struct event evs[6];
+    evs[0] = insert_of(EVENT_MYSQL, keyed, row);
+    evs[1] = insert_of(EVENT_MYSQL, keyed, row2);
+    evs[1].op = EVENT_UPDATE;
+    evs[1].before = row;
+    evs[2] = insert_of(EVENT_MYSQL, keyed, NULL);
+    evs[2].op = EVENT_DELETE;
+    evs[2].before = row2;
+    evs[3] = insert_of(EVENT_MYSQL, keyless, row);
+    evs[3].op = EVENT_DELETE;
+    evs[3].after = NULL;
+    evs[3].before = row;
+    evs[4] = insert_of(EVENT_POSTGRESQL, keyed, NULL);
+    evs[4].op = EVENT_TRUNCATE;
+    evs[5] = mysql_event(EVENT_DDL, keyed);
+    evs[5].ddl = "ALTER TABLE t ADD COLUMN c INT";
+    evs[5].ddl_db = "db";
+    for (size_t e = 0; e < 6; e++)
+        evs[e].txn_id = "0-1-42";
+    for (size_t k = 0; k < sizeof configs / sizeof configs[0]; k++) {
+        struct config *cfg = cfg_of(configs[k]);
+        struct render *r = render_of(cfg);
+        struct txmeta *tx_a = txmeta_new(), *tx_b = txmeta_new();
+        struct buf want, got;
+        buf_init(&want);
+        buf_init(&got);
+        struct error err;
+        error_clear(&err);
+        for (size_t e = 0; r && e < 6; e++) {
+            CHECK(render_event_tx(r, &evs[e], tx_a, append_line, &want, &err) == 0);
+            CHECK(render_event_lines(r, &evs[e], tx_b, &got, &err) == 0);
+        }
+        CHECK(want.len > 0);
+        CHECK_STR(got.data, want.data);
+        buf_free(&want);
+        buf_free(&got);
+        txmeta_free(tx_a);
+        txmeta_free(tx_b);
+        render_free(r);
+        config_free(cfg);
+    }
+    schema_table_free(keyed);
+    schema_table_free(keyless);
+}
+
 /* The file sink's line, with the topic escaped when it must be. */
 static void test_record_line(void)
 {
@@ -1678,6 +1748,7 @@ static const struct unit_case cases[] = {
     {"source block follows each event", test_source_follows_events},
     {"envelope ts_ms/ts_us/ts_ns from one clock reading", test_envelope_times},
     {"a held clock stamps records with one reading", test_held_clock},
+    {"lines rendered in place are the records' lines", test_event_lines},
     {"record line of the file sink", test_record_line},
     {NULL, NULL},
 };
