@@ -551,6 +551,7 @@ void binlog_table_free(struct binlog_table *t)
         free_labels(&t->cols[i]);
     }
     free(t->cols);
+    free(t->plan);
     free(t->db);
     free(t->name);
     free(t);
@@ -866,6 +867,18 @@ int binlog_parse_table_map(const struct binlog_fde *fde, struct cursor *body,
     return 0;
 }
 
+void binlog_table_prepare(struct binlog_table *t)
+{
+    if (t->plan == NULL)
+        t->plan = mem_alloc(t->ncols * sizeof *t->plan);
+    uint16_t json_index = 0;
+    for (size_t i = 0; i < t->ncols; i++) {
+        binlog_colplan_make(&t->cols[i], &t->plan[i]);
+        if (t->cols[i].type == BT_JSON)
+            t->plan[i].json_index = json_index++;
+    }
+}
+
 /* Rows ------------------------------------------------------------------------------------- */
 
 bool binlog_is_rows_event(uint8_t type)
@@ -888,6 +901,30 @@ bool binlog_is_rows_event(uint8_t type)
     default:
         return false;
     }
+}
+
+static bool bit_at(const uint8_t *bits, size_t i)
+{
+    return (bits[i / 8] >> (i % 8)) & 1;
+}
+
+/* Set bits among the first n of a column bitmap. Row images mostly have every column, so whole
+ * bytes are counted at once. */
+static size_t count_bits(const uint8_t *bits, size_t n)
+{
+    size_t count = 0, i = 0;
+    for (; i + 8 <= n; i += 8) {
+        unsigned b = bits[i / 8];
+        if (b == 0xFF) {
+            count += 8;
+            continue;
+        }
+        for (; b; b &= b - 1)
+            count++;
+    }
+    for (; i < n; i++)
+        count += bit_at(bits, i);
+    return count;
 }
 
 int binlog_parse_rows(const struct binlog_fde *fde, uint8_t type, struct cursor *body,
@@ -940,6 +977,10 @@ int binlog_parse_rows(const struct binlog_fde *fde, uint8_t type, struct cursor 
     if (out->kind == BINLOG_ROWS_UPDATE &&
         !cursor_bytes(body, (size_t)(ncols + 7) / 8, &out->present_after))
         return short_event(err, what, body->off);
+    out->npresent_before = count_bits(out->present_before, out->ncols);
+    out->npresent_after = out->present_after == out->present_before
+                              ? out->npresent_before
+                              : count_bits(out->present_after, out->ncols);
     const uint8_t *rows;
     size_t n = cursor_left(body);
     if (!cursor_bytes(body, n, &rows))
@@ -955,65 +996,16 @@ int binlog_parse_rows(const struct binlog_fde *fde, uint8_t type, struct cursor 
     return 0;
 }
 
-static bool bit_at(const uint8_t *bits, size_t i)
-{
-    return (bits[i / 8] >> (i % 8)) & 1;
-}
-
-/* Set bits among the first n of a column bitmap. Row images mostly have every column, so whole
- * bytes are counted at once. */
-static size_t count_bits(const uint8_t *bits, size_t n)
-{
-    size_t count = 0, i = 0;
-    for (; i + 8 <= n; i += 8) {
-        unsigned b = bits[i / 8];
-        if (b == 0xFF) {
-            count += 8;
-            continue;
-        }
-        for (; b; b &= b - 1)
-            count++;
-    }
-    for (; i < n; i++)
-        count += bit_at(bits, i);
-    return count;
-}
-
 static int read_image(struct binlog_rows *r, const struct binlog_table *t, const uint8_t *present,
-                      const uint8_t *partial, struct arena *a, const struct value *before,
-                      struct value *vals, struct error *err)
+                      size_t npresent, const uint8_t *partial, struct arena *a,
+                      const struct value *before, struct value *vals, struct error *err)
 {
     struct cursor *c = &r->rows;
-    size_t npresent = count_bits(present, t->ncols);
-    bool all_present = npresent == t->ncols;
     const uint8_t *nulls;
     if (!cursor_bytes(c, (npresent + 7) / 8, &nulls))
         return error_set(err, "row image is truncated at offset %zu", c->off);
-    size_t k = 0, json_index = 0;
-    for (size_t i = 0; i < t->ncols; i++) {
-        const struct binlog_column *col = &t->cols[i];
-        bool is_partial = false;
-        if (partial != NULL && col->type == BT_JSON) {
-            is_partial = bit_at(partial, json_index);
-            json_index++;
-        }
-        if (!all_present && !bit_at(present, i)) {
-            memset(&vals[i], 0, sizeof vals[i]);
-            vals[i].kind = VALUE_ABSENT;
-            continue;
-        }
-        if (bit_at(nulls, k++)) {
-            memset(&vals[i], 0, sizeof vals[i]);
-            vals[i].kind = VALUE_NULL;
-            continue;
-        }
-        int rc = is_partial
-                     ? binlog_json_read_diff(c, col, before ? &before[i] : NULL, a, &vals[i], err)
-                     : binlog_value_read(c, col, a, &vals[i], err);
-        if (rc < 0)
-            return error_wrap(err, "column %zu (%s): ", i + 1, col->name ? col->name : "?");
-    }
-    return 0;
+    return binlog_values_read(c, t->cols, t->plan, t->ncols, npresent == t->ncols ? NULL : present,
+                              nulls, partial, before, a, vals, err);
 }
 
 int binlog_rows_next(struct binlog_rows *r, const struct binlog_table *t,
@@ -1025,8 +1017,12 @@ int binlog_rows_next(struct binlog_rows *r, const struct binlog_table *t,
     if (t->ncols != r->ncols)
         return error_set(err, "rows event has %zu columns but the TABLE_MAP of %s.%s has %zu",
                          r->ncols, t->db, t->name, t->ncols);
+    if (t->plan == NULL)
+        return error_set(err, "the TABLE_MAP of %s.%s is not prepared for its rows", t->db,
+                         t->name);
     if (r->kind != BINLOG_ROWS_WRITE &&
-        read_image(r, t, r->present_before, NULL, arena, NULL, before, err) < 0)
+        read_image(r, t, r->present_before, r->npresent_before, NULL, arena, NULL, before,
+                   err) < 0)
         return error_wrap(err, "before image: ");
     if (r->kind == BINLOG_ROWS_DELETE)
         return 1;
@@ -1043,7 +1039,7 @@ int binlog_rows_next(struct binlog_rows *r, const struct binlog_table *t,
                 return error_set(err, "partial update row lacks its partial JSON bits");
         }
     }
-    if (read_image(r, t, r->present_after, partial, arena,
+    if (read_image(r, t, r->present_after, r->npresent_after, partial, arena,
                    r->kind == BINLOG_ROWS_UPDATE ? before : NULL, after, err) < 0)
         return error_wrap(err, "after image: ");
     return 1;

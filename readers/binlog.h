@@ -219,6 +219,8 @@ struct binlog_table {
     char *name; /* owned */
     size_t ncols;
     struct binlog_column *cols; /* owned array */
+    struct binlog_colplan *plan; /* owned: how rows read each column; NULL until
+                                    binlog_table_prepare */
     bool has_names;
     bool has_signedness;
     bool has_key;
@@ -229,6 +231,9 @@ struct binlog_table {
 /** Parses a TABLE_MAP body; *out is new (binlog_table_free). */
 DBT_MUSTCHECK int binlog_parse_table_map(const struct binlog_fde *fde, struct cursor *body,
                                          struct binlog_table **out, struct error *err);
+/** Decides how rows read each column, from the columns as they are now: due before the first
+ * row, and again after a change to their descriptions (signedness, collation, labels). */
+void binlog_table_prepare(struct binlog_table *t);
 void binlog_table_free(struct binlog_table *t);
 
 /* Rows events ------------------------------------------------------------------------------ */
@@ -246,6 +251,7 @@ struct binlog_rows {
     size_t ncols;
     const uint8_t *present_before; /* column bitmaps, borrowed (ncols bits) */
     const uint8_t *present_after;
+    size_t npresent_before, npresent_after; /* bits set in them */
     struct cursor rows; /* the row images; borrowed from the event or from scratch */
 };
 
@@ -259,9 +265,9 @@ DBT_MUSTCHECK int binlog_parse_rows(const struct binlog_fde *fde, uint8_t type, 
                                     struct error *err);
 
 /** Reads the next row of a rows event whose TABLE_MAP is t (t->ncols must equal
- * rows->ncols). before/after are arrays of t->ncols values: filled for the images the kind
- * has (before: UPDATE, DELETE; after: WRITE, UPDATE); columns outside an image are
- * VALUE_ABSENT. Strings point into the event or into the arena. Returns 1 when a row was read,
+ * rows->ncols; binlog_table_prepare since its columns last changed). before/after are arrays
+ * of t->ncols values: filled for the images the kind has (before: UPDATE, DELETE; after:
+ * WRITE, UPDATE); columns outside an image are VALUE_ABSENT. Strings point into the event or into the arena. Returns 1 when a row was read,
  * 0 at the end of the event. */
 DBT_MUSTCHECK int binlog_rows_next(struct binlog_rows *rows, const struct binlog_table *t,
                                    struct arena *arena, struct value *before, struct value *after,

@@ -552,6 +552,8 @@ static int on_table_map(struct binlog_decoder *d, const struct binlog_fde *fde, 
     } else {
         binlog_table_free(te->tm);
     }
+    /* as the owner may have completed the column descriptions */
+    binlog_table_prepare(tm);
     te->table_id = tm->table_id;
     te->tm = tm;
     te->dt = dt;

@@ -13,9 +13,11 @@
 #include "../src/mem.h"
 
 #if defined(__GNUC__)
-#define NOINLINE __attribute__((noinline))
+#define NOINLINE      __attribute__((noinline))
+#define ALWAYS_INLINE inline __attribute__((always_inline))
 #else
 #define NOINLINE
+#define ALWAYS_INLINE inline
 #endif
 
 static void set_str(struct value *v, enum value_kind kind, const void *p, size_t len)
@@ -413,8 +415,7 @@ static bool date_is_zero(unsigned y, unsigned m, unsigned d)
 
 static void set_int(struct value *v, enum value_kind kind, int64_t i)
 {
-    v->kind = kind;
-    v->v.i = i;
+    *v = (struct value){.kind = kind, .v.i = i};
 }
 
 static bool datetime_ok(unsigned y, unsigned mo, unsigned d, unsigned h, unsigned mi, unsigned s)
@@ -430,7 +431,7 @@ static int64_t datetime_micros(unsigned y, unsigned mo, unsigned d, unsigned h, 
 }
 
 /* Fractional seconds of TIME2/DATETIME2/TIMESTAMP2: (fsp + 1) / 2 big-endian bytes. */
-static bool read_frac(struct cursor *c, unsigned fsp, int64_t *frac, bool is_signed)
+static ALWAYS_INLINE bool read_frac(struct cursor *c, unsigned fsp, int64_t *frac, bool is_signed)
 {
     uint64_t raw = 0;
     switch (fsp) {
@@ -525,6 +526,34 @@ static int read_time2(struct cursor *c, unsigned fsp, struct value *out)
     return 0;
 }
 
+/* DATETIME2: 5 big-endian bytes of packed date and time, then the fraction. */
+static ALWAYS_INLINE int read_datetime2(struct cursor *c, unsigned fsp, struct value *out)
+{
+    const uint8_t *q;
+    int64_t frac;
+    if (fsp > 6 || !cursor_bytes(c, 5, &q))
+        return -1;
+    uint64_t raw = (uint64_t)q[0] << 32 | (uint64_t)q[1] << 24 | (uint64_t)q[2] << 16 |
+                   (uint64_t)q[3] << 8 | q[4];
+    if (!read_frac(c, fsp, &frac, true))
+        return -1;
+    int64_t intpart = (int64_t)raw - 0x8000000000LL;
+    if (intpart < 0)
+        return -1;
+    uint64_t ymd = (uint64_t)intpart >> 17, hms = (uint64_t)intpart & 0x1FFFF;
+    uint64_t ym = ymd >> 5;
+    unsigned d = (unsigned)(ymd & 31), mo = (unsigned)(ym % 13), y = (unsigned)(ym / 13);
+    unsigned h = (unsigned)(hms >> 12), mi = (unsigned)((hms >> 6) & 63),
+             s = (unsigned)(hms & 63);
+    if (!datetime_ok(y, mo, d, h, mi, s) || frac < 0 || frac > 999999)
+        return -1;
+    if (date_is_zero(y, mo, d))
+        *out = (struct value){.kind = VALUE_NULL};
+    else
+        set_int(out, VALUE_DATETIME, datetime_micros(y, mo, d, h, mi, s, frac));
+    return 0;
+}
+
 static int read_temporal(struct cursor *c, const struct binlog_column *col, struct value *out)
 {
     uint64_t raw;
@@ -538,7 +567,7 @@ static int read_temporal(struct cursor *c, const struct binlog_column *col, stru
         if (!datetime_ok(y, m, d, 0, 0, 0))
             return -1;
         if (date_is_zero(y, m, d))
-            out->kind = VALUE_NULL;
+            *out = (struct value){.kind = VALUE_NULL};
         else
             set_int(out, VALUE_DATE, binlog_days_from_civil(y, m, d));
         return 0;
@@ -566,37 +595,19 @@ static int read_temporal(struct cursor *c, const struct binlog_column *col, stru
         if (!datetime_ok(y, mo, d, h, mi, s))
             return -1;
         if (date_is_zero(y, mo, d))
-            out->kind = VALUE_NULL;
+            *out = (struct value){.kind = VALUE_NULL};
         else
             set_int(out, VALUE_DATETIME, datetime_micros(y, mo, d, h, mi, s, 0));
         return 0;
     }
-    case BT_DATETIME2: {
-        int64_t frac;
-        if (col->meta > 6 || read_be(c, 5, &raw) < 0 || !read_frac(c, col->meta, &frac, true))
-            return -1;
-        int64_t intpart = (int64_t)raw - 0x8000000000LL;
-        if (intpart < 0)
-            return -1;
-        uint64_t ymd = (uint64_t)intpart >> 17, hms = (uint64_t)intpart & 0x1FFFF;
-        uint64_t ym = ymd >> 5;
-        unsigned d = (unsigned)(ymd & 31), mo = (unsigned)(ym % 13), y = (unsigned)(ym / 13);
-        unsigned h = (unsigned)(hms >> 12), mi = (unsigned)((hms >> 6) & 63),
-                 s = (unsigned)(hms & 63);
-        if (!datetime_ok(y, mo, d, h, mi, s) || frac < 0 || frac > 999999)
-            return -1;
-        if (date_is_zero(y, mo, d))
-            out->kind = VALUE_NULL;
-        else
-            set_int(out, VALUE_DATETIME, datetime_micros(y, mo, d, h, mi, s, frac));
-        return 0;
-    }
+    case BT_DATETIME2:
+        return read_datetime2(c, col->meta, out);
     case BT_TIMESTAMP: {
         uint32_t secs;
         if (!cursor_u32le(c, &secs))
             return -1;
         if (secs == 0)
-            out->kind = VALUE_NULL;
+            *out = (struct value){.kind = VALUE_NULL};
         else
             set_int(out, VALUE_TIMESTAMP, (int64_t)secs * 1000000);
         return 0;
@@ -607,7 +618,7 @@ static int read_temporal(struct cursor *c, const struct binlog_column *col, stru
         if (col->meta > 6 || !cursor_u32be(c, &secs) || !read_frac(c, col->meta, &frac, false))
             return -1;
         if (secs == 0 && frac == 0)
-            out->kind = VALUE_NULL;
+            *out = (struct value){.kind = VALUE_NULL};
         else
             set_int(out, VALUE_TIMESTAMP, (int64_t)secs * 1000000 + frac);
         return 0;
@@ -656,91 +667,116 @@ static size_t decimal_digits(char *dst, uint32_t g, int width)
 /* The longest text of a DECIMAL: a sign, 65 digits (or "0" and 30), a point, and a NUL. */
 #define DECIMAL_TEXT_MAX 68
 
-/* v as exactly width digits with leading zeros (the caller knows v < 10^width). */
-static void put_u64_width(char *dst, uint64_t v, int width)
+/* The layout of a DECIMAL(precision, scale) into d: full 9-digit groups of 4 bytes and the
+ * leftover digits of the integer and fraction parts; false when the pair is invalid. */
+static bool decimal_layout(int precision, int scale, struct binlog_colplan *d)
 {
-    int i = width;
-    for (; i >= 2 && v > UINT32_MAX; i -= 2) {
-        memcpy(dst + i - 2, buf_digit_pairs + (v % 100) * 2, 2);
-        v /= 100;
-    }
-    /* 32-bit divisions by 100 are cheaper, and most values are small. */
-    uint32_t u = (uint32_t)v;
-    for (; i >= 2; i -= 2) {
-        memcpy(dst + i - 2, buf_digit_pairs + (u % 100) * 2, 2);
-        u /= 100;
-    }
-    if (i)
-        dst[0] = (char)('0' + u);
+    size_t size = binlog_decimal_size(precision, scale);
+    if (size == 0)
+        return false;
+    int intg = precision - scale;
+    d->width = (uint8_t)size;
+    d->precision = (uint8_t)precision;
+    d->scale = (uint8_t)scale;
+    d->intg0 = (uint8_t)(intg / 9);
+    d->intg0x = (uint8_t)(intg % 9);
+    d->frac0 = (uint8_t)(scale / 9);
+    d->frac0x = (uint8_t)(scale % 9);
+    return true;
 }
 
-/* The n-byte group at p[off] with the sign flips undone: every byte inverted for a negative
- * value, and the top bit of the very first byte, which carries the sign. */
-static inline bool decimal_group_at(const uint8_t *p, size_t off, size_t n, bool neg, int digits,
-                                    uint64_t *v)
+/* A group of `digits` decimal digits in n (1..4) big-endian bytes at *q, moved past. The sign
+ * flips are undone: negm inverts every byte of a negative value, *first the top bit of the
+ * very first byte (and is then cleared). False when the group is out of range. */
+static inline bool decimal_group_next(const uint8_t **q, unsigned n, uint64_t negm,
+                                      uint64_t *first, unsigned digits, uint64_t *v)
 {
-    uint64_t r = 0;
-    for (size_t i = 0; i < n; i++)
-        r = r << 8 | p[off + i];
-    if (neg)
-        r ^= (UINT64_C(1) << (8 * n)) - 1;
-    if (off == 0)
-        r ^= UINT64_C(0x80) << (8 * (n - 1));
+    const uint8_t *p = *q;
+    uint64_t r;
+    switch (n) {
+    case 1:
+        r = p[0];
+        break;
+    case 2:
+        r = (uint64_t)p[0] << 8 | p[1];
+        break;
+    case 3:
+        r = (uint64_t)p[0] << 16 | (uint64_t)p[1] << 8 | p[2];
+        break;
+    default:
+        r = (uint64_t)p[0] << 24 | (uint64_t)p[1] << 16 | (uint64_t)p[2] << 8 | p[3];
+        break;
+    }
+    unsigned shift = 8 * (n - 1);
+    r ^= (negm & ((UINT64_C(0x100) << shift) - 1)) ^ (*first << shift);
+    *first = 0;
+    *q = p + n;
     if (r >= buf_pow10[digits])
         return false;
     *v = r;
     return true;
 }
 
-/* DECIMAL(<= 18, s), the common case: its integer and fraction parts each fit a uint64, so the
- * groups are joined into two integers and printed two digits at a time rather than one division
- * per digit. */
-static int decimal_text_small(const uint8_t *p, int precision, int scale,
-                              char out[DECIMAL_TEXT_MAX])
+/* DECIMAL(<= 18, s), the common case, laid out by d: its integer and fraction parts each fit a
+ * uint64, so the groups are joined into two integers and printed two digits at a time, from the
+ * right, ending just before `end`. Returns where the text starts, NULL when a group is out of
+ * range. */
+static char *decimal_text_small(const uint8_t *p, const struct binlog_colplan *d, char *end)
 {
     bool neg = (p[0] & 0x80) == 0;
-    int intg = precision - scale;
-    int intg0 = intg / 9, intg0x = intg % 9, frac0 = scale / 9, frac0x = scale % 9;
-    size_t off = 0;
+    uint64_t negm = neg ? ~UINT64_C(0) : 0, first = 0x80;
     uint64_t ip = 0, fp = 0, g;
+    const uint8_t *q = p;
 
-    if (intg0x) {
-        size_t n = (size_t)dig2bytes[intg0x];
-        if (!decimal_group_at(p, off, n, neg, intg0x, &g))
-            return -1;
+    if (d->intg0x) {
+        if (!decimal_group_next(&q, (unsigned)dig2bytes[d->intg0x], negm, &first, d->intg0x, &g))
+            return NULL;
         ip = g;
-        off += n;
     }
-    for (int i = 0; i < intg0; i++, off += 4) {
-        if (!decimal_group_at(p, off, 4, neg, 9, &g))
-            return -1;
+    for (unsigned i = 0; i < d->intg0; i++) {
+        if (!decimal_group_next(&q, 4, negm, &first, 9, &g))
+            return NULL;
         ip = ip * 1000000000 + g;
     }
-    for (int i = 0; i < frac0; i++, off += 4) {
-        if (!decimal_group_at(p, off, 4, neg, 9, &g))
-            return -1;
+    for (unsigned i = 0; i < d->frac0; i++) {
+        if (!decimal_group_next(&q, 4, negm, &first, 9, &g))
+            return NULL;
         fp = fp * 1000000000 + g;
     }
-    if (frac0x) {
-        if (!decimal_group_at(p, off, (size_t)dig2bytes[frac0x], neg, frac0x, &g))
-            return -1;
-        fp = fp * buf_pow10[frac0x] + g;
+    if (d->frac0x) {
+        if (!decimal_group_next(&q, (unsigned)dig2bytes[d->frac0x], negm, &first, d->frac0x, &g))
+            return NULL;
+        fp = fp * buf_pow10[d->frac0x] + g;
     }
-    int n = 0;
+    char *o = end;
+    if (d->scale > 0) {
+        /* exactly scale digits, leading zeros kept */
+        uint64_t v = fp;
+        unsigned left = d->scale;
+        for (; left >= 2; left -= 2) {
+            o -= 2;
+            memcpy(o, buf_digit_pairs + (v % 100) * 2, 2);
+            v /= 100;
+        }
+        if (left)
+            *--o = (char)('0' + v);
+        *--o = '.';
+    }
+    uint64_t v = ip;
+    while (v >= 100) {
+        o -= 2;
+        memcpy(o, buf_digit_pairs + (v % 100) * 2, 2);
+        v /= 100;
+    }
+    if (v >= 10) {
+        o -= 2;
+        memcpy(o, buf_digit_pairs + v * 2, 2);
+    } else {
+        *--o = (char)('0' + v);
+    }
     if (neg && (ip | fp) != 0)
-        out[n++] = '-';
-    int width = 1;
-    while (width < 19 && ip >= buf_pow10[width])
-        width++;
-    put_u64_width(out + n, ip, width);
-    n += width;
-    if (scale > 0) {
-        out[n++] = '.';
-        put_u64_width(out + n, fp, scale);
-        n += scale;
-    }
-    out[n] = '\0';
-    return n;
+        *--o = '-';
+    return o;
 }
 
 /* Any DECIMAL, one digit at a time. */
@@ -815,14 +851,24 @@ static int decimal_text_general(const uint8_t *src, int precision, int scale,
 static int decimal_text(const uint8_t *src, size_t len, int precision, int scale, bool general,
                         char out[DECIMAL_TEXT_MAX], struct error *err)
 {
-    size_t size = binlog_decimal_size(precision, scale);
-    if (size == 0)
+    struct binlog_colplan d;
+    if (!decimal_layout(precision, scale, &d))
         return error_set(err, "DECIMAL(%d,%d) is not a valid decimal type", precision, scale);
-    if (len < size)
-        return error_set(err, "DECIMAL(%d,%d) value needs %zu bytes, has %zu", precision, scale,
-                         size, len);
-    int n = precision <= 18 && !general ? decimal_text_small(src, precision, scale, out)
-                                        : decimal_text_general(src, precision, scale, out);
+    if (len < d.width)
+        return error_set(err, "DECIMAL(%d,%d) value needs %u bytes, has %zu", precision, scale,
+                         d.width, len);
+    int n;
+    if (precision <= 18 && !general) {
+        char tmp[DECIMAL_TEXT_MAX];
+        const char *t = decimal_text_small(src, &d, tmp + sizeof tmp);
+        n = t ? (int)(tmp + sizeof tmp - t) : -1;
+        if (t) {
+            memcpy(out, t, (size_t)n);
+            out[n] = '\0';
+        }
+    } else {
+        n = decimal_text_general(src, precision, scale, out);
+    }
     if (n < 0)
         return error_set(err, "DECIMAL(%d,%d) value has a digit group out of range", precision,
                          scale);
@@ -1620,13 +1666,37 @@ static bool is_ascii(const uint8_t *s, size_t len)
     return true;
 }
 
-static int read_string_value(struct cursor *c, const struct binlog_column *col, const uint8_t *p,
-                             size_t len, struct arena *a, struct value *out,
-                             struct error *err)
+/* How the text of a string column becomes a value (binlog_colplan.text). */
+enum {
+    TEXT_UTF8,        /* borrowed as it is (UTF-8, or a charset dbtail does not know) */
+    TEXT_LATIN1,      /* borrowed when ASCII, else converted */
+    TEXT_CONVERT,     /* converted to UTF-8 */
+    TEXT_BYTES,       /* bytes: binary strings, and BLOBs that may be TEXT */
+    TEXT_BINARY_CHAR, /* BINARY(n): bytes, padded back to n */
+};
+
+static uint8_t text_plan(const struct binlog_column *col)
 {
     uint16_t coll = col->collation;
-    if (coll == BINLOG_COLLATION_BINARY) {
-        if (col->type == BT_STRING && len < col->meta) {
+    if (coll == BINLOG_COLLATION_BINARY)
+        return col->type == BT_STRING ? TEXT_BINARY_CHAR : TEXT_BYTES;
+    if (coll == 0 && (col->type == BT_BLOB || col->type == BT_TINY_BLOB ||
+                      col->type == BT_MEDIUM_BLOB || col->type == BT_LONG_BLOB))
+        /* Without charset metadata a BLOB may be TEXT or BLOB: keep the bytes. */
+        return TEXT_BYTES;
+    const struct charset_info *ci = collation_info(coll);
+    if (ci == NULL || ci->conv == CONV_NONE)
+        return TEXT_UTF8;
+    return ci->conv == CONV_LATIN1 ? TEXT_LATIN1 : TEXT_CONVERT;
+}
+
+/* The strings read_text leaves out of the row loop: BINARY(n) and text to convert. */
+static NOINLINE int read_text_other(struct cursor *c, const struct binlog_column *col,
+                                    uint8_t text, const uint8_t *p, size_t len, struct arena *a,
+                                    struct value *out, struct error *err)
+{
+    if (text == TEXT_BINARY_CHAR) {
+        if (len < col->meta) {
             /* BINARY(n) is logged without its trailing zero bytes; the column holds them. */
             uint8_t *padded = arena_alloc(a, col->meta);
             memcpy(padded, p, len);
@@ -1637,28 +1707,32 @@ static int read_string_value(struct cursor *c, const struct binlog_column *col, 
         set_str(out, VALUE_BYTES, p, len);
         return 0;
     }
-    if (coll == 0 && (col->type == BT_BLOB || col->type == BT_TINY_BLOB ||
-                      col->type == BT_MEDIUM_BLOB || col->type == BT_LONG_BLOB)) {
-        /* Without charset metadata a BLOB may be TEXT or BLOB: keep the bytes. */
-        set_str(out, VALUE_BYTES, p, len);
-        return 0;
-    }
-    /* UTF-8 as is, and the ASCII text of single-byte character sets, are borrowed from the
-     * event rather than copied. */
-    const struct charset_info *ci = collation_info(coll);
-    if (ci == NULL || ci->conv == CONV_NONE || (ci->conv == CONV_LATIN1 && is_ascii(p, len))) {
-        set_str(out, VALUE_STRING, p, len);
-        return 0;
-    }
     struct buf b;
     buf_init(&b);
-    if (binlog_to_utf8(coll, p, len, &b, err) < 0) {
+    if (binlog_to_utf8(col->collation, p, len, &b, err) < 0) {
         buf_free(&b);
         return error_wrap(err, "column at offset %zu: ", c->off);
     }
     set_buf(out, VALUE_STRING, a, &b);
     buf_free(&b);
     return 0;
+}
+
+/* UTF-8 as is, and the ASCII text of single-byte character sets, are borrowed from the event
+ * rather than copied. */
+static ALWAYS_INLINE int read_text(struct cursor *c, const struct binlog_column *col,
+                                   uint8_t text, const uint8_t *p, size_t len, struct arena *a,
+                                   struct value *out, struct error *err)
+{
+    if (text == TEXT_UTF8 || (text == TEXT_LATIN1 && is_ascii(p, len))) {
+        set_str(out, VALUE_STRING, p, len);
+        return 0;
+    }
+    if (text == TEXT_BYTES) {
+        set_str(out, VALUE_BYTES, p, len);
+        return 0;
+    }
+    return read_text_other(c, col, text, p, len, a, out, err);
 }
 
 static int read_set(const struct binlog_column *col, uint64_t bits, struct arena *a,
@@ -1699,28 +1773,58 @@ static int truncated(struct cursor *c, const struct binlog_column *col, struct e
                      c->off);
 }
 
-/* An integer column of n bytes: signed ones sign-extended, unsigned BIGINT as VALUE_UINT. */
-static inline int read_int(struct cursor *c, const struct binlog_column *col, size_t n,
-                           struct value *out, struct error *err)
+static int read_enum(struct cursor *c, const struct binlog_column *col, struct arena *a,
+                     struct value *out, struct error *err)
 {
     uint64_t u;
-    if (!cursor_uintle(c, n, &u))
+    if (col->meta < 1 || col->meta > 2 || !cursor_uintle(c, col->meta, &u))
         return truncated(c, col, err);
-    if (col->is_unsigned == 1) {
-        if (n == 8)
-            *out = (struct value){.kind = VALUE_UINT, .v.u = u};
-        else
-            *out = (struct value){.kind = VALUE_INT, .v.i = (int64_t)u};
+    if (u == 0) {
+        /* The error value MySQL stores for an invalid label is the empty string. */
+        set_str(out, VALUE_ENUM, "", 0);
+    } else if (col->labels == NULL) {
+        char tmp[24];
+        snprintf(tmp, sizeof tmp, "%" PRIu64, u);
+        set_str(out, VALUE_ENUM, arena_dup(a, tmp, strlen(tmp)), strlen(tmp));
+    } else if (u > col->n_labels) {
+        return error_set(err, "ENUM value %" PRIu64 " of %zu labels", u, col->n_labels);
     } else {
-        int64_t s = (int64_t)u;
-        if (n < 8 && (u & (UINT64_C(1) << (8 * n - 1))))
-            s = (int64_t)u - (INT64_C(1) << (8 * n));
-        *out = (struct value){.kind = VALUE_INT, .v.i = s};
+        const char *l = col->labels[u - 1];
+        set_str(out, VALUE_ENUM, l, strlen(l));
     }
     return 0;
 }
 
-/* The types binlog_value_read leaves out of its own body: apart, they do not load its every call
+static int read_decimal(struct cursor *c, const struct binlog_column *col,
+                        const struct binlog_colplan *d, struct arena *a, struct value *out,
+                        struct error *err)
+{
+    const uint8_t *p;
+    if (d->width == 0)
+        return error_set(err, "DECIMAL(%d,%d) is not a valid decimal type", col->meta >> 8,
+                         col->meta & 0xFF);
+    if (!cursor_bytes(c, d->width, &p))
+        return truncated(c, col, err);
+    char *text = arena_alloc(a, DECIMAL_TEXT_MAX);
+    const char *t;
+    size_t len;
+    if (d->precision <= 18) {
+        /* printed from the right: the value's text is the end of the allocation */
+        t = decimal_text_small(p, d, text + DECIMAL_TEXT_MAX);
+        len = t ? (size_t)(text + DECIMAL_TEXT_MAX - t) : 0;
+    } else {
+        int n = decimal_text_general(p, d->precision, d->scale, text);
+        t = n < 0 ? NULL : text;
+        len = n < 0 ? 0 : (size_t)n;
+    }
+    if (t == NULL)
+        return error_set(err, "DECIMAL(%d,%d) value has a digit group out of range", d->precision,
+                         d->scale);
+    set_str(out, VALUE_DECIMAL, t, len);
+    return 0;
+}
+
+/* The types of few columns, apart: inlined in the row loop, they would load its every column
  * with their registers and stack. */
 static NOINLINE int read_value_other(struct cursor *c, const struct binlog_column *col,
                                      struct arena *a, struct value *out, struct error *err)
@@ -1747,22 +1851,6 @@ static NOINLINE int read_value_other(struct cursor *c, const struct binlog_colum
         out->v.f = f;
         return 0;
     }
-    case BT_NEWDECIMAL: {
-        int precision = col->meta >> 8, scale = col->meta & 0xFF;
-        size_t n = binlog_decimal_size(precision, scale);
-        if (n == 0)
-            return error_set(err, "DECIMAL(%d,%d) is not a valid decimal type", precision, scale);
-        if (!cursor_bytes(c, n, &p))
-            return truncated(c, col, err);
-        char *text = arena_alloc(a, DECIMAL_TEXT_MAX);
-        int len = precision <= 18 ? decimal_text_small(p, precision, scale, text)
-                                  : decimal_text_general(p, precision, scale, text);
-        if (len < 0)
-            return error_set(err, "DECIMAL(%d,%d) value has a digit group out of range", precision,
-                             scale);
-        set_str(out, VALUE_DECIMAL, text, (size_t)len);
-        return 0;
-    }
     case BT_BIT: {
         unsigned bytes = col->meta >> 8, bits = col->meta & 0xFF;
         unsigned nbytes = bytes + (bits ? 1 : 0), nbits = bytes * 8 + bits;
@@ -1781,45 +1869,20 @@ static NOINLINE int read_value_other(struct cursor *c, const struct binlog_colum
         out->v.s.i = nbits;
         return 0;
     }
-    case BT_DATE:
-    case BT_NEWDATE:
-    case BT_TIME:
-    case BT_TIME2:
-    case BT_DATETIME:
-    case BT_DATETIME2:
-    case BT_TIMESTAMP:
-    case BT_TIMESTAMP2:
-        if (read_temporal(c, col, out) < 0)
-            return error_set(err,
-                             "value of a column of type %u is truncated or out of range "
-                             "at offset %zu",
-                             col->type, c->off);
-        return 0;
     case BT_VARCHAR:
     case BT_VAR_STRING:
-    case BT_STRING: {
-        if (col->real_type == BT_ENUM) {
-            if (col->meta < 1 || col->meta > 2 || !cursor_uintle(c, col->meta, &u))
+    case BT_STRING:
+        if (col->real_type == BT_SET) {
+            if (col->meta < 1 || col->meta > 8 || !cursor_uintle(c, col->meta, &u))
                 return truncated(c, col, err);
-            if (u == 0) {
-                /* The error value MySQL stores for an invalid label is the empty string. */
-                set_str(out, VALUE_ENUM, "", 0);
-            } else if (col->labels == NULL) {
-                char tmp[24];
-                snprintf(tmp, sizeof tmp, "%" PRIu64, u);
-                set_str(out, VALUE_ENUM, arena_dup(a, tmp, strlen(tmp)), strlen(tmp));
-            } else if (u > col->n_labels) {
-                return error_set(err, "ENUM value %" PRIu64 " of %zu labels", u, col->n_labels);
-            } else {
-                const char *l = col->labels[u - 1];
-                set_str(out, VALUE_ENUM, l, strlen(l));
-            }
-            return 0;
+            return read_set(col, u, a, out, err);
         }
-        if (col->meta < 1 || col->meta > 8 || !cursor_uintle(c, col->meta, &u))
-            return truncated(c, col, err);
-        return read_set(col, u, a, out, err);
-    }
+        break;
+    case BT_BLOB:
+    case BT_TINY_BLOB:
+    case BT_MEDIUM_BLOB:
+    case BT_LONG_BLOB:
+        return truncated(c, col, err);
     case BT_JSON:
     case BT_GEOMETRY:
     case BT_VECTOR:
@@ -1855,32 +1918,168 @@ static NOINLINE int read_value_other(struct cursor *c, const struct binlog_colum
         }
         set_str(out, VALUE_BYTES, p, (size_t)u);
         return 0;
-    case BT_ENUM:
-    case BT_SET:
-    case BT_DECIMAL:
-    case BT_NULL:
     default:
-        return error_set(err, "column type %u cannot be decoded from a row event", col->type);
+        break;
+    }
+    return error_set(err, "column type %u cannot be decoded from a row event", col->type);
+}
+
+/* The ways of reading a value (binlog_colplan.op). The integers and the length prefixes of
+ * strings have one per width: the jump to it is the only dispatch on the width. */
+enum {
+    OP_OTHER, /* read_value_other */
+    OP_INT1,
+    OP_INT2,
+    OP_INT3,
+    OP_INT4,
+    OP_INT8,
+    OP_DOUBLE,
+    OP_STRING1, /* a string after a length of 1..4 bytes */
+    OP_STRING2,
+    OP_STRING3,
+    OP_STRING4,
+    OP_ENUM,
+    OP_DECIMAL,
+    OP_DATETIME2, /* width: fsp */
+    OP_TEMPORAL,
+    OP_JSON, /* MySQL's binary JSON: read_value_other, or a partial update's diffs */
+};
+
+static void int_plan(const struct binlog_column *col, unsigned width, struct binlog_colplan *p)
+{
+    p->op = (uint8_t)(width == 8 ? OP_INT8 : OP_INT1 + width - 1);
+    if (col->is_unsigned == 1) {
+        /* unsigned BIGINT is the only one beyond int64_t */
+        p->kind = width == 8 ? VALUE_UINT : VALUE_INT;
+        p->sign = 0;
+    } else {
+        p->kind = VALUE_INT;
+        p->sign = UINT64_C(1) << (8 * width - 1);
     }
 }
 
-int binlog_value_read(struct cursor *c, const struct binlog_column *col, struct arena *a,
-                      struct value *out, struct error *err)
+void binlog_colplan_make(const struct binlog_column *col, struct binlog_colplan *p)
 {
-    uint64_t u;
-    const uint8_t *p;
+    memset(p, 0, sizeof *p);
+    p->op = OP_OTHER;
     switch (col->type) {
     case BT_TINY:
-        return read_int(c, col, 1, out, err);
+        int_plan(col, 1, p);
+        break;
     case BT_SHORT:
-        return read_int(c, col, 2, out, err);
+        int_plan(col, 2, p);
+        break;
     case BT_INT24:
-        return read_int(c, col, 3, out, err);
+        int_plan(col, 3, p);
+        break;
     case BT_LONG:
-        return read_int(c, col, 4, out, err);
+        int_plan(col, 4, p);
+        break;
     case BT_LONGLONG:
-        return read_int(c, col, 8, out, err);
-    case BT_DOUBLE: {
+        int_plan(col, 8, p);
+        break;
+    case BT_DOUBLE:
+        p->op = OP_DOUBLE;
+        break;
+    case BT_VARCHAR:
+    case BT_VAR_STRING:
+    case BT_STRING:
+        if (col->real_type == BT_ENUM) {
+            p->op = OP_ENUM;
+        } else if (col->real_type != BT_SET) {
+            p->op = col->meta > 255 ? OP_STRING2 : OP_STRING1;
+            p->text = text_plan(col);
+        }
+        break;
+    case BT_BLOB:
+    case BT_TINY_BLOB:
+    case BT_MEDIUM_BLOB:
+    case BT_LONG_BLOB:
+        /* a length of another width is read_value_other's to report */
+        if (col->meta >= 1 && col->meta <= 4) {
+            p->op = (uint8_t)(OP_STRING1 + col->meta - 1);
+            p->text = text_plan(col);
+        }
+        break;
+    case BT_NEWDECIMAL:
+        p->op = OP_DECIMAL;
+        /* an invalid pair keeps width 0, which read_decimal reports */
+        (void)decimal_layout(col->meta >> 8, col->meta & 0xFF, p);
+        break;
+    case BT_DATETIME2:
+        if (col->meta <= 6) {
+            p->op = OP_DATETIME2;
+            p->width = (uint8_t)col->meta;
+        } else {
+            p->op = OP_TEMPORAL;
+        }
+        break;
+    case BT_DATE:
+    case BT_NEWDATE:
+    case BT_TIME:
+    case BT_TIME2:
+    case BT_DATETIME:
+    case BT_TIMESTAMP:
+    case BT_TIMESTAMP2:
+        p->op = OP_TEMPORAL;
+        break;
+    case BT_JSON:
+        p->op = OP_JSON;
+        break;
+    default:
+        break;
+    }
+}
+
+static int temporal_bad(struct cursor *c, const struct binlog_column *col, struct error *err)
+{
+    return error_set(err, "value of a column of type %u is truncated or out of range at offset %zu",
+                     col->type, c->off);
+}
+
+static ALWAYS_INLINE int read_int(struct cursor *c, const struct binlog_column *col,
+                                  const struct binlog_colplan *p, size_t width, struct value *out,
+                                  struct error *err)
+{
+    uint64_t u;
+    if (!cursor_uintle(c, width, &u))
+        return truncated(c, col, err);
+    /* sign-extended by the sign bit (none for unsigned columns) */
+    *out = (struct value){.kind = (enum value_kind)p->kind, .v.u = (u ^ p->sign) - p->sign};
+    return 0;
+}
+
+static ALWAYS_INLINE int read_string(struct cursor *c, const struct binlog_column *col,
+                                     const struct binlog_colplan *p, size_t width,
+                                     struct arena *a, struct value *out, struct error *err)
+{
+    uint64_t u;
+    const uint8_t *q;
+    if (!cursor_uintle(c, width, &u) || !cursor_bytes(c, (size_t)u, &q))
+        return truncated(c, col, err);
+    return read_text(c, col, p->text, q, (size_t)u, a, out, err);
+}
+
+/* One value by its plan. partial/before: a partial update's JSON bits and before image, for
+ * JSON columns (NULL when there are none). */
+static ALWAYS_INLINE int read_planned(struct cursor *c, const struct binlog_column *col,
+                                      const struct binlog_colplan *p, const uint8_t *partial,
+                                      const struct value *before, struct arena *a,
+                                      struct value *out, struct error *err)
+{
+    uint64_t u;
+    switch (p->op) {
+    case OP_INT1:
+        return read_int(c, col, p, 1, out, err);
+    case OP_INT2:
+        return read_int(c, col, p, 2, out, err);
+    case OP_INT3:
+        return read_int(c, col, p, 3, out, err);
+    case OP_INT4:
+        return read_int(c, col, p, 4, out, err);
+    case OP_INT8:
+        return read_int(c, col, p, 8, out, err);
+    case OP_DOUBLE: {
         double d;
         if (!cursor_uintle(c, 8, &u))
             return truncated(c, col, err);
@@ -1888,27 +2087,70 @@ int binlog_value_read(struct cursor *c, const struct binlog_column *col, struct 
         *out = (struct value){.kind = VALUE_FLOAT64, .v.f = d};
         return 0;
     }
-    case BT_VARCHAR:
-    case BT_VAR_STRING:
-    case BT_STRING: {
-        if (col->real_type == BT_ENUM || col->real_type == BT_SET)
-            return read_value_other(c, col, a, out, err);
-        size_t lenbytes = col->meta > 255 ? 2 : 1;
-        if (!cursor_uintle(c, lenbytes, &u) || !cursor_bytes(c, (size_t)u, &p))
-            return truncated(c, col, err);
-        return read_string_value(c, col, p, (size_t)u, a, out, err);
-    }
-    case BT_BLOB:
-    case BT_TINY_BLOB:
-    case BT_MEDIUM_BLOB:
-    case BT_LONG_BLOB:
-        if (col->meta < 1 || col->meta > 4 || !cursor_uintle(c, col->meta, &u) ||
-            !cursor_bytes(c, (size_t)u, &p))
-            return truncated(c, col, err);
-        return read_string_value(c, col, p, (size_t)u, a, out, err);
+    case OP_STRING1:
+        return read_string(c, col, p, 1, a, out, err);
+    case OP_STRING2:
+        return read_string(c, col, p, 2, a, out, err);
+    case OP_STRING3:
+        return read_string(c, col, p, 3, a, out, err);
+    case OP_STRING4:
+        return read_string(c, col, p, 4, a, out, err);
+    case OP_ENUM:
+        return read_enum(c, col, a, out, err);
+    case OP_DECIMAL:
+        return read_decimal(c, col, p, a, out, err);
+    case OP_DATETIME2:
+        if (read_datetime2(c, p->width, out) < 0)
+            return temporal_bad(c, col, err);
+        return 0;
+    case OP_TEMPORAL:
+        if (read_temporal(c, col, out) < 0)
+            return temporal_bad(c, col, err);
+        return 0;
+    case OP_JSON:
+        if (partial != NULL && ((partial[p->json_index / 8] >> (p->json_index % 8)) & 1))
+            return binlog_json_read_diff(c, col, before, a, out, err);
+        return read_value_other(c, col, a, out, err);
     default:
         return read_value_other(c, col, a, out, err);
     }
+}
+
+int binlog_value_read(struct cursor *c, const struct binlog_column *col, struct arena *a,
+                      struct value *out, struct error *err)
+{
+    struct binlog_colplan p;
+    binlog_colplan_make(col, &p);
+    return read_planned(c, col, &p, NULL, NULL, a, out, err);
+}
+
+int binlog_values_read(struct cursor *c, const struct binlog_column *cols,
+                       const struct binlog_colplan *plan, size_t ncols, const uint8_t *present,
+                       const uint8_t *nulls, const uint8_t *partial, const struct value *before,
+                       struct arena *a, struct value *vals, struct error *err)
+{
+    unsigned nullbits = 0; /* the rest of the current byte of `nulls` */
+    size_t k = 0;
+    for (size_t i = 0; i < ncols; i++) {
+        struct value *out = &vals[i];
+        if (present != NULL && !((present[i / 8] >> (i % 8)) & 1)) {
+            *out = (struct value){.kind = VALUE_ABSENT};
+            continue;
+        }
+        if (k % 8 == 0)
+            nullbits = nulls[k / 8];
+        k++;
+        bool null = nullbits & 1;
+        nullbits >>= 1;
+        if (null) {
+            *out = (struct value){.kind = VALUE_NULL};
+            continue;
+        }
+        if (read_planned(c, &cols[i], &plan[i], partial, before ? &before[i] : NULL, a, out,
+                         err) < 0)
+            return error_wrap(err, "column %zu (%s): ", i + 1, cols[i].name ? cols[i].name : "?");
+    }
+    return 0;
 }
 
 /* Schema view ------------------------------------------------------------------------------ */

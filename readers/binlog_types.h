@@ -88,9 +88,36 @@ struct binlog_column {
  * col->real_type for BT_STRING). */
 DBT_MUSTCHECK int binlog_meta_read(struct cursor *c, struct binlog_column *col, struct error *err);
 
+/* How the values of a column are read, decided once from its complete description rather than
+ * for every value of every row. The fields are binlog_types' own. */
+struct binlog_colplan {
+    uint8_t op;
+    uint8_t width;       /* DECIMAL: bytes of a value; DATETIME2: fsp */
+    uint8_t text;        /* strings: how they become UTF-8 */
+    uint8_t kind;        /* integers: VALUE_INT or VALUE_UINT */
+    uint16_t json_index; /* JSON: its place among the JSON columns (partial updates' bits) */
+    uint8_t precision, scale;             /* DECIMAL */
+    uint8_t intg0, intg0x, frac0, frac0x; /* DECIMAL: 9-digit groups and leftover digits */
+    uint64_t sign; /* integers: the sign bit of a signed one, 0 for an unsigned one */
+};
+
+/** The plan of a column as its fields are now; json_index is left 0 (the table's to set). */
+void binlog_colplan_make(const struct binlog_column *col, struct binlog_colplan *p);
+
 /** Reads one non-NULL value of the column from a row image. */
 DBT_MUSTCHECK int binlog_value_read(struct cursor *c, const struct binlog_column *col,
                                     struct arena *a, struct value *out, struct error *err);
+
+/** Reads the values of one row image into vals[0..ncols): the columns whose bit is set in
+ * `present` (NULL: every column; the others are VALUE_ABSENT), each VALUE_NULL when its bit in
+ * `nulls` (one bit per present column) is set, else read from the cursor with plan[i]. JSON
+ * columns whose bit (by json_index) is set in `partial` (NULL: none) hold diffs applied to
+ * before[i] (before may be NULL). */
+DBT_MUSTCHECK int binlog_values_read(struct cursor *c, const struct binlog_column *cols,
+                                     const struct binlog_colplan *plan, size_t ncols,
+                                     const uint8_t *present, const uint8_t *nulls,
+                                     const uint8_t *partial, const struct value *before,
+                                     struct arena *a, struct value *vals, struct error *err);
 
 /** The JSON value an after image of a PARTIAL_UPDATE_ROWS event gives as a diff list (at the
  * cursor: length-prefixed diffs), applied to the before value (JSON text, borrowed). */
