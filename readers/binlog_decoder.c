@@ -23,10 +23,9 @@ struct rows_state {
     struct value *before_full, *after_full; /* TABLE_MAP columns */
     size_t cap_full;
     int32_t row;         /* index of the row being emitted */
+    bool zero_dates;     /* the table has NOT NULL date columns (see project) */
     bool pending_create; /* the CREATE half of a key-changing update is due */
     const struct value *pending_after;
-    uint32_t timestamp;
-    uint32_t server_id;
 };
 
 enum query_kind { Q_BEGIN, Q_END, Q_DDL, Q_OTHER, Q_IGNORE };
@@ -404,7 +403,7 @@ static void fill_source(struct binlog_decoder *d, struct event *e, uint32_t time
     e->txn_id = d->have_gtid ? d->gtid : d->txn_id[0] ? d->txn_id : NULL;
 }
 
-static int order_of(struct binlog_decoder *d, uint64_t *order, struct error *err)
+static inline int order_of(struct binlog_decoder *d, uint64_t *order, struct error *err)
 {
     uint64_t o = order_encode(d->file_index, d->ev_start, d->k);
     if (o == 0 || d->k >= ((uint64_t)d->ev_size << ORDER_POS_SHIFT))
@@ -583,9 +582,20 @@ static int on_rows(struct binlog_decoder *d, const struct binlog_fde *fde, uint8
     rs->te = te;
     rs->row = -1;
     rs->pending_create = false;
-    rs->timestamp = timestamp;
-    rs->server_id = server_id;
     rs->active = true;
+    const struct schema_table *s = te->dt.schema;
+    rs->zero_dates = false;
+    for (size_t i = 0; i < s->ncols; i++) {
+        enum value_kind k = s->cols[i].kind;
+        if (!s->cols[i].optional &&
+            (k == VALUE_DATE || k == VALUE_DATETIME || k == VALUE_TIMESTAMP))
+            rs->zero_dates = true;
+    }
+    /* What all the changes of the event share; rows_next fills in the rest of each. */
+    struct event *e = &d->out;
+    memset(e, 0, sizeof *e);
+    e->table = s;
+    fill_source(d, e, timestamp, server_id);
     return 0;
 }
 
@@ -602,6 +612,8 @@ static struct value *project(struct binlog_decoder *d, const struct table_entry 
         for (size_t i = 0; i < s->ncols; i++)
             v[i] = full[te->dt.map[i]];
     }
+    if (!d->rs.zero_dates)
+        return v;
     for (size_t i = 0; i < s->ncols; i++) {
         /* A zero date has no value: NULL where the column allows it, else the epoch (as
          * Debezium). */
@@ -656,18 +668,17 @@ static int rows_next(struct binlog_decoder *d, struct error *err)
         return 0;
     }
     rs->row++;
-    memset(e, 0, sizeof *e);
-    e->table = s;
-    fill_source(d, e, rs->timestamp, rs->server_id);
     e->source.row = rs->row;
     switch (rs->rows.kind) {
     case BINLOG_ROWS_WRITE:
         e->op = EVENT_CREATE;
+        e->before = NULL;
         e->after = project(d, te, rs->after_full);
         break;
     case BINLOG_ROWS_DELETE:
         e->op = EVENT_DELETE;
         e->before = project(d, te, rs->before_full);
+        e->after = NULL;
         break;
     case BINLOG_ROWS_UPDATE:
         e->before = project(d, te, rs->before_full);
