@@ -717,11 +717,48 @@ static inline bool decimal_group_next(const uint8_t **q, unsigned n, uint64_t ne
     return true;
 }
 
+/* The decimal digits of v written backwards ending just before o: exactly `width` of them with
+ * leading zeros (v < 10^width), or with width 0 as many as v has (one for 0). Returns where
+ * they start. Two digits at a time, in 32 bits as soon as v fits: most values do, and 32-bit
+ * divisions are cheaper. */
+static inline char *digits_rev(char *o, uint64_t v, unsigned width)
+{
+    unsigned left = width ? width : 20;
+    for (; v > UINT32_MAX; left -= 2) {
+        o -= 2;
+        memcpy(o, buf_digit_pairs + (v % 100) * 2, 2);
+        v /= 100;
+    }
+    uint32_t u = (uint32_t)v;
+    if (width) {
+        for (; left >= 2; left -= 2) {
+            o -= 2;
+            memcpy(o, buf_digit_pairs + (u % 100) * 2, 2);
+            u /= 100;
+        }
+        if (left)
+            *--o = (char)('0' + u);
+        return o;
+    }
+    for (; u >= 100; u /= 100) {
+        o -= 2;
+        memcpy(o, buf_digit_pairs + (u % 100) * 2, 2);
+    }
+    if (u >= 10) {
+        o -= 2;
+        memcpy(o, buf_digit_pairs + u * 2, 2);
+    } else {
+        *--o = (char)('0' + u);
+    }
+    return o;
+}
+
 /* DECIMAL(<= 18, s), the common case, laid out by d: its integer and fraction parts each fit a
  * uint64, so the groups are joined into two integers and printed two digits at a time, from the
  * right, ending just before `end`. Returns where the text starts, NULL when a group is out of
  * range. */
-static char *decimal_text_small(const uint8_t *p, const struct binlog_colplan *d, char *end)
+static ALWAYS_INLINE char *decimal_text_small(const uint8_t *p, const struct binlog_colplan *d,
+                                             char *end)
 {
     bool neg = (p[0] & 0x80) == 0;
     uint64_t negm = neg ? ~UINT64_C(0) : 0, first = 0x80;
@@ -750,30 +787,10 @@ static char *decimal_text_small(const uint8_t *p, const struct binlog_colplan *d
     }
     char *o = end;
     if (d->scale > 0) {
-        /* exactly scale digits, leading zeros kept */
-        uint64_t v = fp;
-        unsigned left = d->scale;
-        for (; left >= 2; left -= 2) {
-            o -= 2;
-            memcpy(o, buf_digit_pairs + (v % 100) * 2, 2);
-            v /= 100;
-        }
-        if (left)
-            *--o = (char)('0' + v);
+        o = digits_rev(o, fp, d->scale);
         *--o = '.';
     }
-    uint64_t v = ip;
-    while (v >= 100) {
-        o -= 2;
-        memcpy(o, buf_digit_pairs + (v % 100) * 2, 2);
-        v /= 100;
-    }
-    if (v >= 10) {
-        o -= 2;
-        memcpy(o, buf_digit_pairs + v * 2, 2);
-    } else {
-        *--o = (char)('0' + v);
-    }
+    o = digits_rev(o, ip, 0);
     if (neg && (ip | fp) != 0)
         *--o = '-';
     return o;
@@ -1773,8 +1790,23 @@ static int truncated(struct cursor *c, const struct binlog_column *col, struct e
                      c->off);
 }
 
-static int read_enum(struct cursor *c, const struct binlog_column *col, struct arena *a,
-                     struct value *out, struct error *err)
+/* ENUM values without labels, and the errors. */
+static NOINLINE int read_enum_other(struct cursor *c, const struct binlog_column *col,
+                                    uint64_t u, struct arena *a, struct value *out,
+                                    struct error *err)
+{
+    (void)c;
+    if (col->labels == NULL) {
+        char tmp[24];
+        snprintf(tmp, sizeof tmp, "%" PRIu64, u);
+        set_str(out, VALUE_ENUM, arena_dup(a, tmp, strlen(tmp)), strlen(tmp));
+        return 0;
+    }
+    return error_set(err, "ENUM value %" PRIu64 " of %zu labels", u, col->n_labels);
+}
+
+static ALWAYS_INLINE int read_enum(struct cursor *c, const struct binlog_column *col,
+                                   struct arena *a, struct value *out, struct error *err)
 {
     uint64_t u;
     if (col->meta < 1 || col->meta > 2 || !cursor_uintle(c, col->meta, &u))
@@ -1782,22 +1814,19 @@ static int read_enum(struct cursor *c, const struct binlog_column *col, struct a
     if (u == 0) {
         /* The error value MySQL stores for an invalid label is the empty string. */
         set_str(out, VALUE_ENUM, "", 0);
-    } else if (col->labels == NULL) {
-        char tmp[24];
-        snprintf(tmp, sizeof tmp, "%" PRIu64, u);
-        set_str(out, VALUE_ENUM, arena_dup(a, tmp, strlen(tmp)), strlen(tmp));
-    } else if (u > col->n_labels) {
-        return error_set(err, "ENUM value %" PRIu64 " of %zu labels", u, col->n_labels);
-    } else {
-        const char *l = col->labels[u - 1];
-        set_str(out, VALUE_ENUM, l, strlen(l));
+        return 0;
     }
+    if (col->labels == NULL || u > col->n_labels)
+        return read_enum_other(c, col, u, a, out, err);
+    const char *l = col->labels[u - 1];
+    set_str(out, VALUE_ENUM, l, strlen(l));
     return 0;
 }
 
-static int read_decimal(struct cursor *c, const struct binlog_column *col,
-                        const struct binlog_colplan *d, struct arena *a, struct value *out,
-                        struct error *err)
+/* DECIMAL above 18 digits, and invalid ones. */
+static NOINLINE int read_decimal_other(struct cursor *c, const struct binlog_column *col,
+                                       const struct binlog_colplan *d, struct arena *a,
+                                       struct value *out, struct error *err)
 {
     const uint8_t *p;
     if (d->width == 0)
@@ -1806,21 +1835,30 @@ static int read_decimal(struct cursor *c, const struct binlog_column *col,
     if (!cursor_bytes(c, d->width, &p))
         return truncated(c, col, err);
     char *text = arena_alloc(a, DECIMAL_TEXT_MAX);
-    const char *t;
-    size_t len;
-    if (d->precision <= 18) {
-        /* printed from the right: the value's text is the end of the allocation */
-        t = decimal_text_small(p, d, text + DECIMAL_TEXT_MAX);
-        len = t ? (size_t)(text + DECIMAL_TEXT_MAX - t) : 0;
-    } else {
-        int n = decimal_text_general(p, d->precision, d->scale, text);
-        t = n < 0 ? NULL : text;
-        len = n < 0 ? 0 : (size_t)n;
-    }
+    int n = decimal_text_general(p, d->precision, d->scale, text);
+    if (n < 0)
+        return error_set(err, "DECIMAL(%d,%d) value has a digit group out of range", d->precision,
+                         d->scale);
+    set_str(out, VALUE_DECIMAL, text, (size_t)n);
+    return 0;
+}
+
+static ALWAYS_INLINE int read_decimal(struct cursor *c, const struct binlog_column *col,
+                                      const struct binlog_colplan *d, struct arena *a,
+                                      struct value *out, struct error *err)
+{
+    const uint8_t *p;
+    if (d->precision > 18 || d->width == 0)
+        return read_decimal_other(c, col, d, a, out, err);
+    if (!cursor_bytes(c, d->width, &p))
+        return truncated(c, col, err);
+    /* printed from the right: the value's text is the end of the allocation */
+    char *text = arena_alloc(a, DECIMAL_TEXT_MAX);
+    const char *t = decimal_text_small(p, d, text + DECIMAL_TEXT_MAX);
     if (t == NULL)
         return error_set(err, "DECIMAL(%d,%d) value has a digit group out of range", d->precision,
                          d->scale);
-    set_str(out, VALUE_DECIMAL, t, len);
+    set_str(out, VALUE_DECIMAL, t, (size_t)(text + DECIMAL_TEXT_MAX - t));
     return 0;
 }
 
@@ -2060,11 +2098,11 @@ static ALWAYS_INLINE int read_string(struct cursor *c, const struct binlog_colum
     return read_text(c, col, p->text, q, (size_t)u, a, out, err);
 }
 
-/* One value by its plan. partial/before: a partial update's JSON bits and before image, for
- * JSON columns (NULL when there are none). */
+/* One value by its plan, of column i. partial/before: a partial update's JSON bits and before
+ * image, for JSON columns (NULL when there are none); looked at only for them. */
 static ALWAYS_INLINE int read_planned(struct cursor *c, const struct binlog_column *col,
                                       const struct binlog_colplan *p, const uint8_t *partial,
-                                      const struct value *before, struct arena *a,
+                                      const struct value *before, size_t i, struct arena *a,
                                       struct value *out, struct error *err)
 {
     uint64_t u;
@@ -2109,7 +2147,7 @@ static ALWAYS_INLINE int read_planned(struct cursor *c, const struct binlog_colu
         return 0;
     case OP_JSON:
         if (partial != NULL && ((partial[p->json_index / 8] >> (p->json_index % 8)) & 1))
-            return binlog_json_read_diff(c, col, before, a, out, err);
+            return binlog_json_read_diff(c, col, before ? &before[i] : NULL, a, out, err);
         return read_value_other(c, col, a, out, err);
     default:
         return read_value_other(c, col, a, out, err);
@@ -2121,7 +2159,7 @@ int binlog_value_read(struct cursor *c, const struct binlog_column *col, struct 
 {
     struct binlog_colplan p;
     binlog_colplan_make(col, &p);
-    return read_planned(c, col, &p, NULL, NULL, a, out, err);
+    return read_planned(c, col, &p, NULL, NULL, 0, a, out, err);
 }
 
 int binlog_values_read(struct cursor *c, const struct binlog_column *cols,
@@ -2146,8 +2184,7 @@ int binlog_values_read(struct cursor *c, const struct binlog_column *cols,
             *out = (struct value){.kind = VALUE_NULL};
             continue;
         }
-        if (read_planned(c, &cols[i], &plan[i], partial, before ? &before[i] : NULL, a, out,
-                         err) < 0)
+        if (read_planned(c, &cols[i], &plan[i], partial, before, i, a, out, err) < 0)
             return error_wrap(err, "column %zu (%s): ", i + 1, cols[i].name ? cols[i].name : "?");
     }
     return 0;
