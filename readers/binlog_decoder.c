@@ -21,9 +21,10 @@ struct rows_state {
     struct binlog_rows rows;
     const struct table_entry *te;
     struct value *before_full, *after_full; /* TABLE_MAP columns */
-    size_t cap_full;
+    size_t cap_full; /* of the three arrays: the most columns of a TABLE_MAP or schema */
     int32_t row;         /* index of the row being emitted */
-    bool zero_dates;     /* the table has NOT NULL date columns (see project) */
+    size_t *zero_dates;  /* the schema's NOT NULL date columns (see project); cap_full */
+    size_t nzero_dates;
     bool pending_create; /* the CREATE half of a key-changing update is due */
     const struct value *pending_after;
 };
@@ -128,6 +129,7 @@ void binlog_decoder_free(struct binlog_decoder *d)
     buf_free(&d->query);
     free(d->rs.before_full);
     free(d->rs.after_full);
+    free(d->rs.zero_dates);
     arena_free(d->arena);
     free(d->ddl_db);
     json_decref(d->position);
@@ -574,22 +576,25 @@ static int on_rows(struct binlog_decoder *d, const struct binlog_fde *fde, uint8
     d->in_txn = true;
     if (d->skim)
         return 0;
-    if (te->tm->ncols > rs->cap_full) {
-        rs->cap_full = te->tm->ncols;
+    const struct schema_table *s = te->dt.schema;
+    size_t need = te->tm->ncols > s->ncols ? te->tm->ncols : s->ncols;
+    if (need > rs->cap_full) {
+        rs->cap_full = need;
         rs->before_full = mem_realloc(rs->before_full, rs->cap_full * sizeof(struct value));
         rs->after_full = mem_realloc(rs->after_full, rs->cap_full * sizeof(struct value));
+        rs->zero_dates = mem_realloc(rs->zero_dates, rs->cap_full * sizeof *rs->zero_dates);
     }
     rs->te = te;
     rs->row = -1;
     rs->pending_create = false;
     rs->active = true;
-    const struct schema_table *s = te->dt.schema;
-    rs->zero_dates = false;
+    rs->nzero_dates = 0;
     for (size_t i = 0; i < s->ncols; i++) {
         enum value_kind k = s->cols[i].kind;
-        if (!s->cols[i].optional &&
-            (k == VALUE_DATE || k == VALUE_DATETIME || k == VALUE_TIMESTAMP))
-            rs->zero_dates = true;
+        if (s->cols[i].optional ||
+            (k != VALUE_DATE && k != VALUE_DATETIME && k != VALUE_TIMESTAMP))
+            continue;
+        rs->zero_dates[rs->nzero_dates++] = i;
     }
     /* What all the changes of the event share; rows_next fills in the rest of each. */
     struct event *e = &d->out;
@@ -612,15 +617,12 @@ static struct value *project(struct binlog_decoder *d, const struct table_entry 
         for (size_t i = 0; i < s->ncols; i++)
             v[i] = full[te->dt.map[i]];
     }
-    if (!d->rs.zero_dates)
-        return v;
-    for (size_t i = 0; i < s->ncols; i++) {
+    for (size_t z = 0; z < d->rs.nzero_dates; z++) {
         /* A zero date has no value: NULL where the column allows it, else the epoch (as
          * Debezium). */
-        enum value_kind k = s->cols[i].kind;
-        if (v[i].kind == VALUE_NULL && !s->cols[i].optional &&
-            (k == VALUE_DATE || k == VALUE_DATETIME || k == VALUE_TIMESTAMP)) {
-            v[i].kind = k;
+        size_t i = d->rs.zero_dates[z];
+        if (v[i].kind == VALUE_NULL) {
+            v[i].kind = s->cols[i].kind;
             v[i].v.i = 0;
         }
     }
