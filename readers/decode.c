@@ -252,6 +252,8 @@ static int worker_flush(struct decode_worker *w, size_t keep)
         if (end == CHUNK_UNIT_END)
             team_pass_turn(t, unit + 1);
     }
+    /* All written: the next chunk is the first again, whose memory is still in the cache. */
+    w->head = w->tail = 0;
     return 0;
 }
 
