@@ -72,6 +72,14 @@ static int decode_table_map(void *ctx, struct binlog_table *tm, struct binlog_de
     for (size_t i = 0; i < dc->ntables; i++)
         if (dc->tables[i].table_id == tm->table_id)
             t = &dc->tables[i];
+    /* A statement's TABLE_MAP repeats the last one's table: keeping that one keeps render's
+     * cache of it, which a new table (at a new address) would add to for every statement. */
+    if (t != NULL && schema_table_equal(t->schema, s)) {
+        schema_table_free(s);
+        out->schema = t->schema;
+        out->map = NULL;
+        return 0;
+    }
     if (t == NULL) {
         dc->tables = mem_realloc(dc->tables, (dc->ntables + 1) * sizeof *dc->tables);
         t = &dc->tables[dc->ntables++];
