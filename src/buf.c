@@ -1209,20 +1209,27 @@ static void put_base64(struct buf *b, const void *data, size_t len, const char *
     size_t i = 0;
 
     buf_reserve(b, (len + 2) / 3 * 4 + 2);
-    buf_putc(b, '"');
+    char *d = b->data + b->len;
+    *d++ = '"';
     for (; i + 2 < len; i += 3) {
         uint32_t v = (uint32_t)p[i] << 16 | (uint32_t)p[i + 1] << 8 | p[i + 2];
-        char out[4] = {alphabet[v >> 18], alphabet[(v >> 12) & 63], alphabet[(v >> 6) & 63],
-                       alphabet[v & 63]};
-        buf_append(b, out, 4);
+        d[0] = alphabet[v >> 18];
+        d[1] = alphabet[(v >> 12) & 63];
+        d[2] = alphabet[(v >> 6) & 63];
+        d[3] = alphabet[v & 63];
+        d += 4;
     }
     if (i < len) {
         uint32_t v = (uint32_t)p[i] << 16 | (i + 1 < len ? (uint32_t)p[i + 1] << 8 : 0);
-        char out[4] = {alphabet[v >> 18], alphabet[(v >> 12) & 63],
-                       i + 1 < len ? alphabet[(v >> 6) & 63] : '=', '='};
-        buf_append(b, out, 4);
+        d[0] = alphabet[v >> 18];
+        d[1] = alphabet[(v >> 12) & 63];
+        d[2] = i + 1 < len ? alphabet[(v >> 6) & 63] : '=';
+        d[3] = '=';
+        d += 4;
     }
-    buf_putc(b, '"');
+    *d++ = '"';
+    *d = '\0';
+    b->len = (size_t)(d - b->data);
 }
 
 void buf_json_base64(struct buf *b, const void *data, size_t len)
