@@ -98,7 +98,9 @@ struct binlog_colplan {
     uint16_t json_index; /* JSON: its place among the JSON columns (partial updates' bits) */
     uint8_t precision, scale;             /* DECIMAL */
     uint8_t intg0, intg0x, frac0, frac0x; /* DECIMAL: 9-digit groups and leftover digits */
-    uint64_t sign; /* integers: the sign bit of a signed one, 0 for an unsigned one */
+    uint32_t date_key; /* DATETIME2: the last date read (packed) + 1, 0 for none, */
+    int32_t date_days; /* and its days since 1970-01-01 */
+    uint64_t sign;     /* integers: the sign bit of a signed one, 0 for an unsigned one */
 };
 
 /** The plan of a column as its fields are now; json_index is left 0 (the table's to set). */
@@ -110,11 +112,11 @@ DBT_MUSTCHECK int binlog_value_read(struct cursor *c, const struct binlog_column
 
 /** Reads the values of one row image into vals[0..ncols): the columns whose bit is set in
  * `present` (NULL: every column; the others are VALUE_ABSENT), each VALUE_NULL when its bit in
- * `nulls` (one bit per present column) is set, else read from the cursor with plan[i]. JSON
- * columns whose bit (by json_index) is set in `partial` (NULL: none) hold diffs applied to
- * before[i] (before may be NULL). */
+ * `nulls` (one bit per present column) is set, else read from the cursor with plan[i] (which
+ * may remember what it read for the next rows). JSON columns whose bit (by json_index) is set
+ * in `partial` (NULL: none) hold diffs applied to before[i] (before may be NULL). */
 DBT_MUSTCHECK int binlog_values_read(struct cursor *c, const struct binlog_column *cols,
-                                     const struct binlog_colplan *plan, size_t ncols,
+                                     struct binlog_colplan *plan, size_t ncols,
                                      const uint8_t *present, const uint8_t *nulls,
                                      const uint8_t *partial, const struct value *before,
                                      struct arena *a, struct value *vals, struct error *err);

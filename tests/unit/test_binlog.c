@@ -1147,6 +1147,33 @@ static void test_temporal(void)
     CHECK_INT(v.v.i, 2155);
     /* Truncated input is an error, not a read past the end. */
     CHECK_INT(read_one(BT_DATETIME2, 6, -1, dt, 6, &v, a), -1);
+    /* A zero DATETIME2 is no value. */
+    uint8_t dtz[5] = {0x80, 0, 0, 0, 0};
+    CHECK_INT(read_one(BT_DATETIME2, 0, -1, dtz, 5, &v, a), 0);
+    CHECK_INT(v.kind, VALUE_NULL);
+    /* Rows read through a column's plan, which remembers the last date: a date, the next day,
+     * the first date again, a zero date, the first date again. */
+    struct binlog_column dcol = {.type = BT_DATETIME2, .real_type = BT_DATETIME2};
+    struct binlog_colplan plan;
+    binlog_colplan_make(&dcol, &plan);
+    uint8_t next[5];
+    uint64_t packed2 = packed + (1u << 17);
+    for (int i = 0; i < 5; i++)
+        next[i] = (uint8_t)(packed2 >> (8 * (4 - i)));
+    const uint8_t *rows[] = {dt, next, dt, dtz, dt};
+    const int64_t want[] = {1421364265, 1421364265 + 86400, 1421364265, 0, 1421364265};
+    const uint8_t no_nulls = 0;
+    for (size_t r = 0; r < sizeof rows / sizeof rows[0]; r++) {
+        struct cursor c;
+        struct error err;
+        cursor_init(&c, rows[r], 5);
+        CHECK(binlog_values_read(&c, &dcol, &plan, 1, NULL, &no_nulls, NULL, NULL, a, &v, &err) ==
+              0);
+        if (want[r] == 0)
+            CHECK_INT(v.kind, VALUE_NULL);
+        else
+            CHECK(v.kind == VALUE_DATETIME && v.v.i == want[r] * 1000000);
+    }
     arena_free(a);
 }
 
