@@ -1203,6 +1203,24 @@ static void test_integers_and_strings(void)
     CHECK(binlog_value_read(&c, &col, a, &v, &err) == 0);
     CHECK_INT(v.kind, VALUE_STRING);
     CHECK(v.v.s.len == 6 && memcmp(v.v.s.p, "a\xE2\x82\xAC\xC3\xA9", 6) == 0);
+    /* latin1 text is borrowed when it is ASCII, converted otherwise: é at every position of
+     * every length up to 40 (the check reads words, then the last bytes). */
+    col.meta = 40;
+    for (size_t len = 0; len <= 40; len++) {
+        uint8_t text[41];
+        text[0] = (uint8_t)len;
+        memset(text + 1, 'a', len);
+        cursor_init(&c, text, len + 1);
+        CHECK(binlog_value_read(&c, &col, a, &v, &err) == 0);
+        CHECK(v.v.s.len == len && (len == 0 || v.v.s.p == (const char *)text + 1));
+        for (size_t pos = 0; pos < len; pos++) {
+            text[1 + pos] = 0xE9;
+            cursor_init(&c, text, len + 1);
+            CHECK(binlog_value_read(&c, &col, a, &v, &err) == 0);
+            CHECK(v.v.s.len == len + 1 && memcmp(v.v.s.p + pos, "\xC3\xA9", 2) == 0);
+            text[1 + pos] = 'a';
+        }
+    }
     /* A two-byte length prefix once the maximum length passes 255; binary collation: bytes. */
     col.meta = 300;
     col.collation = 63;
