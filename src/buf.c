@@ -6,6 +6,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
 
 #include "mem.h"
 
@@ -167,7 +170,7 @@ void buf_json_str(struct buf *b, const char *s, size_t len)
 
     /*
      * Room for the worst case of a chunk and the quotes, so that the loop writes through d
-     * unchecked; the slack covers a word stored whole and a run or UTF-8 sequence ending past
+     * unchecked; the slack covers a block stored whole and a run or UTF-8 sequence ending past
      * the chunk.
      */
     size_t end = len > JSON_STR_CHUNK ? JSON_STR_CHUNK : len;
@@ -176,6 +179,23 @@ void buf_json_str(struct buf *b, const char *s, size_t len)
     *d++ = '"';
     for (;;) {
         while (i < end) {
+#ifdef __SSE2__
+            /* Sixteen bytes at a time where there are: signed, a byte below 0x20 or from 0x80 up
+             * compares less than 0x20. */
+            if (len - i >= 16) {
+                __m128i v = _mm_loadu_si128((const __m128i *)(p + i));
+                __m128i stop = _mm_or_si128(_mm_cmplt_epi8(v, _mm_set1_epi8(0x20)),
+                                            _mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8('"')),
+                                                         _mm_cmpeq_epi8(v, _mm_set1_epi8('\\'))));
+                unsigned stops = (unsigned)_mm_movemask_epi8(stop);
+                _mm_storeu_si128((__m128i *)d, v);
+                size_t run = stops ? (size_t)__builtin_ctz(stops) : 16;
+                d += run;
+                i += run;
+                if (run == 16)
+                    continue;
+            } else
+#endif
             if (len - i >= 8) {
                 uint64_t w;
                 memcpy(&w, p + i, 8);
