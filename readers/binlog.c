@@ -996,7 +996,7 @@ int binlog_parse_rows(const struct binlog_fde *fde, uint8_t type, struct cursor 
     return 0;
 }
 
-static int read_image(struct binlog_rows *r, const struct binlog_table *t, const uint8_t *present,
+static inline int read_image(struct binlog_rows *r, const struct binlog_table *t, const uint8_t *present,
                       size_t npresent, const uint8_t *partial, struct arena *a,
                       const struct value *before, struct value *vals, struct error *err)
 {

@@ -607,7 +607,7 @@ static int on_rows(struct binlog_decoder *d, const struct binlog_fde *fde, uint8
 /* The schema's view of a row: map picks TABLE_MAP columns. Without a map the row is already
  * in the schema's order and is fixed up in place: its values, like the copy's, last until the
  * next change is read. */
-static struct value *project(struct binlog_decoder *d, const struct table_entry *te,
+static inline struct value *project(struct binlog_decoder *d, const struct table_entry *te,
                              struct value *full)
 {
     const struct schema_table *s = te->dt.schema;
