@@ -2294,6 +2294,12 @@ static inline void put_column(const struct render *r, struct buf *b, const struc
             return;
         }
         break;
+    case ENC_TS_US:
+        if (v->kind == VALUE_DATETIME || v->kind == VALUE_TIMESTAMP) {
+            buf_json_int(b, infinity_micros(v->v.i));
+            return;
+        }
+        break;
     default:
         break;
     }
