@@ -2188,32 +2188,55 @@ int binlog_value_read(struct cursor *c, const struct binlog_column *col, struct 
     return read_planned(c, col, &p, NULL, NULL, 0, a, out, err);
 }
 
-int binlog_values_read(struct cursor *c, const struct binlog_column *cols,
-                       struct binlog_colplan *plan, size_t ncols, const uint8_t *present,
-                       const uint8_t *nulls, const uint8_t *partial, const struct value *before,
-                       struct arena *a, struct value *vals, struct error *err)
+/* The row loop; `whole` (a constant where it is inlined) says that every column is present and
+ * none is NULL, so that the common image skips both checks for each column. */
+static ALWAYS_INLINE int values_loop(struct cursor *c, const struct binlog_column *cols,
+                                     struct binlog_colplan *plan, size_t ncols,
+                                     const uint8_t *present, const uint8_t *nulls,
+                                     const uint8_t *partial, const struct value *before,
+                                     struct arena *a, struct value *vals, struct error *err,
+                                     bool whole)
 {
     unsigned nullbits = 0; /* the rest of the current byte of `nulls` */
     size_t k = 0;
     for (size_t i = 0; i < ncols; i++) {
         struct value *out = &vals[i];
-        if (present != NULL && !((present[i / 8] >> (i % 8)) & 1)) {
-            *out = (struct value){.kind = VALUE_ABSENT};
-            continue;
-        }
-        if (k % 8 == 0)
-            nullbits = nulls[k / 8];
-        k++;
-        bool null = nullbits & 1;
-        nullbits >>= 1;
-        if (null) {
-            *out = (struct value){.kind = VALUE_NULL};
-            continue;
+        if (!whole) {
+            if (present != NULL && !((present[i / 8] >> (i % 8)) & 1)) {
+                *out = (struct value){.kind = VALUE_ABSENT};
+                continue;
+            }
+            if (k % 8 == 0)
+                nullbits = nulls[k / 8];
+            k++;
+            bool null = nullbits & 1;
+            nullbits >>= 1;
+            if (null) {
+                *out = (struct value){.kind = VALUE_NULL};
+                continue;
+            }
         }
         if (read_planned(c, &cols[i], &plan[i], partial, before, i, a, out, err) < 0)
             return error_wrap(err, "column %zu (%s): ", i + 1, cols[i].name ? cols[i].name : "?");
     }
     return 0;
+}
+
+int binlog_values_read(struct cursor *c, const struct binlog_column *cols,
+                       struct binlog_colplan *plan, size_t ncols, const uint8_t *present,
+                       const uint8_t *nulls, const uint8_t *partial, const struct value *before,
+                       struct arena *a, struct value *vals, struct error *err)
+{
+    if (present == NULL) {
+        /* the bits past the last column are not necessarily 0 (MariaDB sets them) */
+        unsigned any = ncols % 8 ? nulls[ncols / 8] & ((1u << (ncols % 8)) - 1) : 0;
+        for (size_t j = 0; j < ncols / 8; j++)
+            any |= nulls[j];
+        if (any == 0)
+            return values_loop(c, cols, plan, ncols, NULL, nulls, partial, before, a, vals, err,
+                               true);
+    }
+    return values_loop(c, cols, plan, ncols, present, nulls, partial, before, a, vals, err, false);
 }
 
 /* Schema view ------------------------------------------------------------------------------ */
