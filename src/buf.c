@@ -361,6 +361,21 @@ void buf_json_uint(struct buf *b, uint64_t v)
 
 void buf_json_int(struct buf *b, int64_t v)
 {
+    /* a row's number in its event, a scale: most are one or two digits */
+    if ((uint64_t)v < 100) {
+        buf_reserve(b, 2);
+        char *d = b->data + b->len;
+        if (v < 10) {
+            d[0] = (char)('0' + v);
+            d[1] = '\0';
+            b->len++;
+        } else {
+            memcpy(d, buf_digit_pairs + v * 2, 2);
+            d[2] = '\0';
+            b->len += 2;
+        }
+        return;
+    }
     if (v < 0)
         buf_putc(b, '-');
     buf_json_uint(b, v < 0 ? (uint64_t)0 - (uint64_t)v : (uint64_t)v);
