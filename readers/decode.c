@@ -597,8 +597,7 @@ int decode_main(int argc, char **argv)
     struct decode_ctx dc = {.r = renders[0], .out = &out, .nworkers = 1};
     for (; i < argc && status == 0; i++) {
         int rc = nthreads == 1 ? decode_file(argv[i], &dc, &err)
-                               : decode_file_threads(argv[i], renders,
-                                                     nthreads, unit_bytes, &err);
+                               : decode_file_threads(argv[i], renders, nthreads, unit_bytes, &err);
         if (rc == 0 && decode_write(&out) < 0)
             rc = error_set(&err, "could not write to standard output: %s", strerror(errno));
         if (rc < 0) {

@@ -194,9 +194,12 @@ void buf_json_str(struct buf *b, const char *s, size_t len)
                 i += run;
                 if (run == 16)
                     continue;
+                /* The #if splits an else-if chain, which clang-format would indent. */
+                // clang-format off
             } else
 #endif
             if (len - i >= 8) {
+                // clang-format on
                 uint64_t w;
                 memcpy(&w, p + i, 8);
                 uint64_t stops = stop_bytes(w);
