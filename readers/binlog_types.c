@@ -430,44 +430,26 @@ static int64_t datetime_micros(unsigned y, unsigned mo, unsigned d, unsigned h, 
     return ((days * 86400) + h * 3600 + mi * 60 + s) * 1000000 + frac;
 }
 
-/* Fractional seconds of TIME2/DATETIME2/TIMESTAMP2: (fsp + 1) / 2 big-endian bytes. */
-static ALWAYS_INLINE bool read_frac(struct cursor *c, unsigned fsp, int64_t *frac, bool is_signed)
+/* Fractional seconds of DATETIME2/TIMESTAMP2 (fsp <= 6): (fsp + 1) / 2 big-endian bytes at q,
+ * which the caller has checked are there, in microseconds. */
+static ALWAYS_INLINE int64_t frac_at(const uint8_t *q, unsigned fsp, bool is_signed)
 {
-    uint64_t raw = 0;
     switch (fsp) {
-    case 0:
-        *frac = 0;
-        return true;
     case 1:
-    case 2: {
-        uint8_t b;
-        if (!cursor_u8(c, &b))
-            return false;
-        *frac = (is_signed ? (int64_t)(int8_t)b : (int64_t)b) * 10000;
-        return true;
-    }
+    case 2:
+        return (is_signed ? (int64_t)(int8_t)q[0] : (int64_t)q[0]) * 10000;
     case 3:
     case 4: {
-        uint16_t w;
-        if (!cursor_u16be(c, &w))
-            return false;
-        *frac = (is_signed ? (int64_t)(int16_t)w : (int64_t)w) * 100;
-        return true;
+        uint16_t w = (uint16_t)(q[0] << 8 | q[1]);
+        return (is_signed ? (int64_t)(int16_t)w : (int64_t)w) * 100;
     }
     case 5:
     case 6: {
-        const uint8_t *p;
-        if (!cursor_bytes(c, 3, &p))
-            return false;
-        raw = (uint64_t)p[0] << 16 | (uint64_t)p[1] << 8 | p[2];
-        if (is_signed && (raw & 0x800000))
-            *frac = (int64_t)raw - 0x1000000;
-        else
-            *frac = (int64_t)raw;
-        return true;
+        int64_t raw = (int64_t)q[0] << 16 | (int64_t)q[1] << 8 | q[2];
+        return is_signed && (raw & 0x800000) ? raw - 0x1000000 : raw;
     }
     default:
-        return false;
+        return 0;
     }
 }
 
@@ -532,13 +514,11 @@ static ALWAYS_INLINE int read_datetime2(struct cursor *c, unsigned fsp, struct b
                                         struct value *out)
 {
     const uint8_t *q;
-    int64_t frac;
-    if (fsp > 6 || !cursor_bytes(c, 5, &q))
+    if (fsp > 6 || !cursor_bytes(c, 5 + (fsp + 1) / 2, &q))
         return -1;
-    uint64_t raw = (uint64_t)q[0] << 32 | (uint64_t)q[1] << 24 | (uint64_t)q[2] << 16 |
-                   (uint64_t)q[3] << 8 | q[4];
-    if (!read_frac(c, fsp, &frac, true))
-        return -1;
+    uint64_t raw = ((uint64_t)q[0] << 24 | (uint64_t)q[1] << 16 | (uint64_t)q[2] << 8 | q[3]) << 8 |
+                   q[4];
+    int64_t frac = frac_at(q + 5, fsp, true);
     int64_t intpart = (int64_t)raw - 0x8000000000LL;
     if (intpart < 0)
         return -1;
@@ -628,10 +608,11 @@ static int read_temporal(struct cursor *c, const struct binlog_column *col, stru
         return 0;
     }
     case BT_TIMESTAMP2: {
-        uint32_t secs;
-        int64_t frac;
-        if (col->meta > 6 || !cursor_u32be(c, &secs) || !read_frac(c, col->meta, &frac, false))
+        const uint8_t *q;
+        if (col->meta > 6 || !cursor_bytes(c, 4 + (col->meta + 1) / 2, &q))
             return -1;
+        uint32_t secs = (uint32_t)q[0] << 24 | (uint32_t)q[1] << 16 | (uint32_t)q[2] << 8 | q[3];
+        int64_t frac = frac_at(q + 4, col->meta, false);
         if (secs == 0 && frac == 0)
             *out = (struct value){.kind = VALUE_NULL};
         else
