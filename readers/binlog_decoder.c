@@ -25,6 +25,8 @@ struct rows_state {
     int32_t row;         /* index of the row being emitted */
     size_t *zero_dates;  /* the schema's NOT NULL date columns (see project); cap_full */
     size_t nzero_dates;
+    size_t *keys; /* the schema's key columns (see key_changed); cap_full */
+    size_t nkeys;
     bool pending_create; /* the CREATE half of a key-changing update is due */
     const struct value *pending_after;
 };
@@ -130,6 +132,7 @@ void binlog_decoder_free(struct binlog_decoder *d)
     free(d->rs.before_full);
     free(d->rs.after_full);
     free(d->rs.zero_dates);
+    free(d->rs.keys);
     arena_free(d->arena);
     free(d->ddl_db);
     json_decref(d->position);
@@ -583,13 +586,17 @@ static int on_rows(struct binlog_decoder *d, const struct binlog_fde *fde, uint8
         rs->before_full = mem_realloc(rs->before_full, rs->cap_full * sizeof(struct value));
         rs->after_full = mem_realloc(rs->after_full, rs->cap_full * sizeof(struct value));
         rs->zero_dates = mem_realloc(rs->zero_dates, rs->cap_full * sizeof *rs->zero_dates);
+        rs->keys = mem_realloc(rs->keys, rs->cap_full * sizeof *rs->keys);
     }
     rs->te = te;
     rs->row = -1;
     rs->pending_create = false;
     rs->active = true;
     rs->nzero_dates = 0;
+    rs->nkeys = 0;
     for (size_t i = 0; i < s->ncols; i++) {
+        if (s->cols[i].key)
+            rs->keys[rs->nkeys++] = i;
         enum value_kind k = s->cols[i].kind;
         if (s->cols[i].optional ||
             (k != VALUE_DATE && k != VALUE_DATETIME && k != VALUE_TIMESTAMP))
@@ -629,11 +636,12 @@ static inline struct value *project(struct binlog_decoder *d, const struct table
     return v;
 }
 
-static bool key_changed(const struct schema_table *s, const struct value *before,
+static bool key_changed(const struct rows_state *rs, const struct value *before,
                         const struct value *after)
 {
-    for (size_t i = 0; i < s->ncols; i++) {
-        if (!s->cols[i].key || after[i].kind == VALUE_ABSENT || before[i].kind == VALUE_ABSENT)
+    for (size_t k = 0; k < rs->nkeys; k++) {
+        size_t i = rs->keys[k];
+        if (after[i].kind == VALUE_ABSENT || before[i].kind == VALUE_ABSENT)
             continue;
         if (!event_value_same(&before[i], &after[i]))
             return true;
@@ -646,7 +654,6 @@ static int rows_next(struct binlog_decoder *d, struct error *err)
 {
     struct rows_state *rs = &d->rs;
     const struct table_entry *te = rs->te;
-    const struct schema_table *s = te->dt.schema;
     struct event *e = &d->out;
 
     if (rs->pending_create) {
@@ -685,7 +692,7 @@ static int rows_next(struct binlog_decoder *d, struct error *err)
     case BINLOG_ROWS_UPDATE:
         e->before = project(d, te, rs->before_full);
         e->after = project(d, te, rs->after_full);
-        if (key_changed(s, e->before, e->after)) {
+        if (key_changed(rs, e->before, e->after)) {
             /* Debezium's key change: a DELETE of the old row, then a CREATE of the new one
              * (the CREATE keeps `after`, served by the next call). */
             e->op = EVENT_DELETE;
