@@ -104,15 +104,17 @@ static void decode_clear_tables(struct decode_ctx *dc)
  * A worker's chunk buffers hold DECODE_OUT_CAP bytes, room for the record that ends a chunk. */
 #define DECODE_OUT_CHUNK (60 * 1024)
 #define DECODE_OUT_CAP   (64 * 1024)
-/* The file is read in chunks of this size rather than whole, so memory stays flat. */
-#define DECODE_IN_CHUNK (1024 * 1024)
+/* The file is read in chunks of this size rather than whole, so memory stays flat; small, as
+ * every page a worker first touches is a page fault (about 11 microseconds each on a VM). */
+#define DECODE_IN_CHUNK (256 * 1024)
 /* A unit ends at the first event that starts this far from its start: large enough that
  * switching workers costs little, small enough that a worker's ring holds a unit's records
  * (about 5 times as many bytes with the Debezium envelope). */
-#define DECODE_UNIT_BYTES (256 * 1024)
+#define DECODE_UNIT_BYTES (128 * 1024)
 /* Chunks a worker may render ahead of its turn: more than a unit's records, for the workers
- * to hardly ever wait for each other. */
-#define DECODE_RING 32
+ * to hardly ever wait for each other, and no more, for the memory they touch to stay small
+ * (with 32 chunks and 256 KB units a decode took twice the page faults and 3 % more CPU). */
+#define DECODE_RING 12
 /* Each worker reads the whole file: beyond a few, more of them only add skimming. */
 #define DECODE_MAX_THREADS 8
 
