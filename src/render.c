@@ -3317,9 +3317,9 @@ static int render_tx_record(const struct render *r, const char *id, struct txmet
  * TransactionMonitor.dataEvent for a streamed change: the first change of a transaction opens
  * it with a BEGIN record, stamped with that change's source time (the commit time the source
  * gives its BEGIN). Snapshot rows, skipped operations, schema changes and heartbeats take no
- * part, and neither does a change without a transaction id (Debezium's txId null).
+ * part, and neither does a change without a transaction id (Debezium's txId null). line: as
+ * render_change's.
  */
-/* render_event_tx, with render_change's line. */
 static int event_tx_records(const struct render *r, const struct event *ev, struct txmeta *tx,
                             render_emit_fn emit, void *ctx, struct buf *line, struct error *err)
 {
