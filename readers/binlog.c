@@ -996,9 +996,10 @@ int binlog_parse_rows(const struct binlog_fde *fde, uint8_t type, struct cursor 
     return 0;
 }
 
-static inline int read_image(struct binlog_rows *r, const struct binlog_table *t, const uint8_t *present,
-                      size_t npresent, const uint8_t *partial, struct arena *a,
-                      const struct value *before, struct value *vals, struct error *err)
+static inline int read_image(struct binlog_rows *r, const struct binlog_table *t,
+                             const uint8_t *present, size_t npresent, const uint8_t *partial,
+                             struct arena *a, const struct value *before, struct value *vals,
+                             struct error *err)
 {
     struct cursor *c = &r->rows;
     const uint8_t *nulls;
@@ -1008,9 +1009,8 @@ static inline int read_image(struct binlog_rows *r, const struct binlog_table *t
                               nulls, partial, before, a, vals, err);
 }
 
-int binlog_rows_next(struct binlog_rows *r, const struct binlog_table *t,
-                     struct arena *arena, struct value *before, struct value *after,
-                     struct error *err)
+int binlog_rows_next(struct binlog_rows *r, const struct binlog_table *t, struct arena *arena,
+                     struct value *before, struct value *after, struct error *err)
 {
     if (cursor_left(&r->rows) == 0)
         return 0;
@@ -1021,8 +1021,7 @@ int binlog_rows_next(struct binlog_rows *r, const struct binlog_table *t,
         return error_set(err, "the TABLE_MAP of %s.%s is not prepared for its rows", t->db,
                          t->name);
     if (r->kind != BINLOG_ROWS_WRITE &&
-        read_image(r, t, r->present_before, r->npresent_before, NULL, arena, NULL, before,
-                   err) < 0)
+        read_image(r, t, r->present_before, r->npresent_before, NULL, arena, NULL, before, err) < 0)
         return error_wrap(err, "before image: ");
     if (r->kind == BINLOG_ROWS_DELETE)
         return 1;

@@ -218,7 +218,7 @@ struct binlog_table {
     char *db;   /* owned */
     char *name; /* owned */
     size_t ncols;
-    struct binlog_column *cols; /* owned array */
+    struct binlog_column *cols;  /* owned array */
     struct binlog_colplan *plan; /* owned: how rows read each column; NULL until
                                     binlog_table_prepare */
     bool has_names;
@@ -267,8 +267,8 @@ DBT_MUSTCHECK int binlog_parse_rows(const struct binlog_fde *fde, uint8_t type, 
 /** Reads the next row of a rows event whose TABLE_MAP is t (t->ncols must equal
  * rows->ncols; binlog_table_prepare since its columns last changed). before/after are arrays
  * of t->ncols values: filled for the images the kind has (before: UPDATE, DELETE; after:
- * WRITE, UPDATE); columns outside an image are VALUE_ABSENT. Strings point into the event or into the arena. Returns 1 when a row was read,
- * 0 at the end of the event. */
+ * WRITE, UPDATE); columns outside an image are VALUE_ABSENT. Strings point into the event or into
+ * the arena. Returns 1 when a row was read, 0 at the end of the event. */
 DBT_MUSTCHECK int binlog_rows_next(struct binlog_rows *rows, const struct binlog_table *t,
                                    struct arena *arena, struct value *before, struct value *after,
                                    struct error *err);

@@ -21,9 +21,9 @@ struct rows_state {
     struct binlog_rows rows;
     const struct table_entry *te;
     struct value *before_full, *after_full; /* TABLE_MAP columns */
-    size_t cap_full; /* of the three arrays: the most columns of a TABLE_MAP or schema */
-    int32_t row;         /* index of the row being emitted */
-    size_t *zero_dates;  /* the schema's NOT NULL date columns (see project); cap_full */
+    size_t cap_full;    /* of the three arrays: the most columns of a TABLE_MAP or schema */
+    int32_t row;        /* index of the row being emitted */
+    size_t *zero_dates; /* the schema's NOT NULL date columns (see project); cap_full */
     size_t nzero_dates;
     size_t *keys; /* the schema's key columns (see key_changed); cap_full */
     size_t nkeys;
@@ -598,8 +598,7 @@ static int on_rows(struct binlog_decoder *d, const struct binlog_fde *fde, uint8
         if (s->cols[i].key)
             rs->keys[rs->nkeys++] = i;
         enum value_kind k = s->cols[i].kind;
-        if (s->cols[i].optional ||
-            (k != VALUE_DATE && k != VALUE_DATETIME && k != VALUE_TIMESTAMP))
+        if (s->cols[i].optional || (k != VALUE_DATE && k != VALUE_DATETIME && k != VALUE_TIMESTAMP))
             continue;
         rs->zero_dates[rs->nzero_dates++] = i;
     }
@@ -615,7 +614,7 @@ static int on_rows(struct binlog_decoder *d, const struct binlog_fde *fde, uint8
  * in the schema's order and is fixed up in place: its values, like the copy's, last until the
  * next change is read. */
 static inline struct value *project(struct binlog_decoder *d, const struct table_entry *te,
-                             struct value *full)
+                                    struct value *full)
 {
     const struct schema_table *s = te->dt.schema;
     struct value *v = full;

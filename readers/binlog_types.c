@@ -29,8 +29,7 @@ static void set_str(struct value *v, enum value_kind kind, const void *p, size_t
 }
 
 /* Copies a buf's text into the arena as a value string. */
-static void set_buf(struct value *v, enum value_kind kind, struct arena *a,
-                    const struct buf *b)
+static void set_buf(struct value *v, enum value_kind kind, struct arena *a, const struct buf *b)
 {
     set_str(v, kind, arena_dup(a, b->data ? b->data : "", b->len), b->len);
 }
@@ -53,6 +52,7 @@ struct charset_info {
 
 /* Generated from information_schema.COLLATIONS of MariaDB 10.11 (a superset of MySQL 5.6/5.7's
  * ids), plus MySQL 8's utf8mb3_tolower_ci (76), gb18030 (248-250) and utf8mb4 0900 (255-323). */
+// clang-format off
 static const struct charset_info charsets[] = {
     {"armscii8", 1, CONV_ICONV},
     {"ascii", 1, CONV_NONE},
@@ -96,6 +96,7 @@ static const struct charset_info charsets[] = {
     {"utf8mb3", 3, CONV_NONE},
     {"utf8mb4", 4, CONV_NONE},
 };
+// clang-format on
 
 struct collation_range {
     uint16_t first, last;
@@ -516,15 +517,14 @@ static ALWAYS_INLINE int read_datetime2(struct cursor *c, unsigned fsp, struct b
     const uint8_t *q;
     if (fsp > 6 || !cursor_bytes(c, 5 + (fsp + 1) / 2, &q))
         return -1;
-    uint64_t raw = ((uint64_t)q[0] << 24 | (uint64_t)q[1] << 16 | (uint64_t)q[2] << 8 | q[3]) << 8 |
-                   q[4];
+    uint64_t raw =
+        ((uint64_t)q[0] << 24 | (uint64_t)q[1] << 16 | (uint64_t)q[2] << 8 | q[3]) << 8 | q[4];
     int64_t frac = frac_at(q + 5, fsp, true);
     int64_t intpart = (int64_t)raw - 0x8000000000LL;
     if (intpart < 0)
         return -1;
     uint64_t ymd = (uint64_t)intpart >> 17, hms = (uint64_t)intpart & 0x1FFFF;
-    unsigned h = (unsigned)(hms >> 12), mi = (unsigned)((hms >> 6) & 63),
-             s = (unsigned)(hms & 63);
+    unsigned h = (unsigned)(hms >> 12), mi = (unsigned)((hms >> 6) & 63), s = (unsigned)(hms & 63);
     if (!datetime_ok(0, 0, 0, h, mi, s) || frac < 0 || frac > 999999)
         return -1;
     int64_t days;
@@ -684,8 +684,8 @@ static bool decimal_layout(int precision, int scale, struct binlog_colplan *d)
 /* A group of `digits` decimal digits in n (1..4) big-endian bytes at *q, moved past. The sign
  * flips are undone: negm inverts every byte of a negative value, *first the top bit of the
  * very first byte (and is then cleared). False when the group is out of range. */
-static inline bool decimal_group_next(const uint8_t **q, unsigned n, uint64_t negm,
-                                      uint64_t *first, unsigned digits, uint64_t *v)
+static inline bool decimal_group_next(const uint8_t **q, unsigned n, uint64_t negm, uint64_t *first,
+                                      unsigned digits, uint64_t *v)
 {
     const uint8_t *p = *q;
     uint64_t r;
@@ -754,7 +754,7 @@ static inline char *digits_rev(char *o, uint64_t v, unsigned width)
  * right, ending just before `end`. Returns where the text starts, NULL when a group is out of
  * range. */
 static ALWAYS_INLINE char *decimal_text_small(const uint8_t *p, const struct binlog_colplan *d,
-                                             char *end)
+                                              char *end)
 {
     bool neg = (p[0] & 0x80) == 0;
     uint64_t negm = neg ? ~UINT64_C(0) : 0, first = 0x80;
@@ -1715,8 +1715,8 @@ static uint8_t text_plan(const struct binlog_column *col)
 }
 
 /* The strings read_text leaves out of the row loop: BINARY(n) and text to convert. */
-static NOINLINE int read_text_other(struct cursor *c, const struct binlog_column *col,
-                                    uint8_t text, const uint8_t *p, size_t len, struct arena *a,
+static NOINLINE int read_text_other(struct cursor *c, const struct binlog_column *col, uint8_t text,
+                                    const uint8_t *p, size_t len, struct arena *a,
                                     struct value *out, struct error *err)
 {
     if (text == TEXT_BINARY_CHAR) {
@@ -1744,9 +1744,9 @@ static NOINLINE int read_text_other(struct cursor *c, const struct binlog_column
 
 /* UTF-8 as is, and the ASCII text of single-byte character sets, are borrowed from the event
  * rather than copied. */
-static ALWAYS_INLINE int read_text(struct cursor *c, const struct binlog_column *col,
-                                   uint8_t text, const uint8_t *p, size_t len, struct arena *a,
-                                   struct value *out, struct error *err)
+static ALWAYS_INLINE int read_text(struct cursor *c, const struct binlog_column *col, uint8_t text,
+                                   const uint8_t *p, size_t len, struct arena *a, struct value *out,
+                                   struct error *err)
 {
     if (text == TEXT_UTF8 || (text == TEXT_LATIN1 && is_ascii(p, len))) {
         set_str(out, VALUE_STRING, p, len);
@@ -1798,9 +1798,8 @@ static int truncated(struct cursor *c, const struct binlog_column *col, struct e
 }
 
 /* ENUM values without labels, and the errors. */
-static NOINLINE int read_enum_other(struct cursor *c, const struct binlog_column *col,
-                                    uint64_t u, struct arena *a, struct value *out,
-                                    struct error *err)
+static NOINLINE int read_enum_other(struct cursor *c, const struct binlog_column *col, uint64_t u,
+                                    struct arena *a, struct value *out, struct error *err)
 {
     (void)c;
     if (col->labels == NULL) {
@@ -2095,8 +2094,8 @@ static ALWAYS_INLINE int read_int(struct cursor *c, const struct binlog_column *
 }
 
 static ALWAYS_INLINE int read_string(struct cursor *c, const struct binlog_column *col,
-                                     const struct binlog_colplan *p, size_t width,
-                                     struct arena *a, struct value *out, struct error *err)
+                                     const struct binlog_colplan *p, size_t width, struct arena *a,
+                                     struct value *out, struct error *err)
 {
     uint64_t u;
     const uint8_t *q;

@@ -92,11 +92,11 @@ DBT_MUSTCHECK int binlog_meta_read(struct cursor *c, struct binlog_column *col, 
  * for every value of every row. The fields are binlog_types' own. */
 struct binlog_colplan {
     uint8_t op;
-    uint8_t width;       /* DECIMAL: bytes of a value; DATETIME2: fsp */
-    uint8_t text;        /* strings: how they become UTF-8 */
-    uint8_t kind;        /* integers: VALUE_INT or VALUE_UINT */
-    uint16_t json_index; /* JSON: its place among the JSON columns (partial updates' bits) */
-    uint8_t precision, scale;             /* DECIMAL */
+    uint8_t width;            /* DECIMAL: bytes of a value; DATETIME2: fsp */
+    uint8_t text;             /* strings: how they become UTF-8 */
+    uint8_t kind;             /* integers: VALUE_INT or VALUE_UINT */
+    uint16_t json_index;      /* JSON: its place among the JSON columns (partial updates' bits) */
+    uint8_t precision, scale; /* DECIMAL */
     uint8_t intg0, intg0x, frac0, frac0x; /* DECIMAL: 9-digit groups and leftover digits */
     uint32_t date_key; /* DATETIME2: the last date read (packed) + 1, 0 for none, */
     int32_t date_days; /* and its days since 1970-01-01 */

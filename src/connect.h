@@ -28,7 +28,6 @@
 /** Serves until *stop becomes non-zero, then stops every connector (each flushes and
  * checkpoints) and then the server. worker is borrowed. Returns 0, or -1 with *err set when
  * the server cannot start or a connector did not stop cleanly. */
-DBT_MUSTCHECK int connect_serve(const struct config *worker, atomic_int *stop,
-                                struct error *err);
+DBT_MUSTCHECK int connect_serve(const struct config *worker, atomic_int *stop, struct error *err);
 
 #endif

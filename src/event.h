@@ -54,7 +54,7 @@ struct value {
         struct {
             const char *p; /* borrowed like the event; not NUL-terminated */
             size_t len;
-            int64_t i;     /* bits of a BIT value, SRID of a geometry */
+            int64_t i; /* bits of a BIT value, SRID of a geometry */
         } s;
         int64_t i;
         struct {
@@ -73,19 +73,19 @@ struct value {
 struct event_source {
     enum event_connector connector;
     enum event_snapshot snapshot;
-    int64_t ts_us;          /* commit time at the source, microseconds since the epoch */
+    int64_t ts_us; /* commit time at the source, microseconds since the epoch */
     /* PostgreSQL */
-    int64_t txid;           /* -1 when unknown */
-    uint64_t lsn;           /* of this change (0 when none) */
+    int64_t txid;             /* -1 when unknown */
+    uint64_t lsn;             /* of this change (0 when none) */
     uint64_t last_commit_lsn; /* first half of source.sequence; 0 renders null */
     /* MySQL / MariaDB */
     uint32_t server_id;
-    const char *gtid;       /* borrowed, may be NULL */
-    const char *file;       /* borrowed binlog file name */
-    uint64_t pos;           /* position of the event that holds this row */
-    int32_t row;            /* row index inside that event */
-    int64_t thread;         /* -1 when unknown */
-    const char *query;      /* borrowed, may be NULL */
+    const char *gtid;  /* borrowed, may be NULL */
+    const char *file;  /* borrowed binlog file name */
+    uint64_t pos;      /* position of the event that holds this row */
+    int32_t row;       /* row index inside that event */
+    int64_t thread;    /* -1 when unknown */
+    const char *query; /* borrowed, may be NULL */
 };
 
 struct event {
@@ -94,7 +94,7 @@ struct event {
     const struct value *before;       /* table->ncols values, or NULL when absent */
     const struct value *after;        /* table->ncols values, or NULL when absent */
     struct event_source source;
-    const char *txn_id;  /* borrowed: Debezium's transaction id ("txId:lsn", GTID); may be NULL */
+    const char *txn_id; /* borrowed: Debezium's transaction id ("txId:lsn", GTID); may be NULL */
     /* Strictly increasing over the source's history of changes, equal for a replayed change:
      * PG the change's LSN, MySQL a number made of the binlog file, position and row. Sinks use
      * it to order (Doris sequence column) and to recognise replays. */

@@ -29,7 +29,7 @@ int log_level_parse(const char *name, enum log_level *out)
     static const struct {
         const char *name;
         enum log_level level;
-    } names[] = {{"debug", LOG_DEBUG}, {"trace", LOG_DEBUG}, {"info", LOG_INFO},
+    } names[] = {{"debug", LOG_DEBUG}, {"trace", LOG_DEBUG},  {"info", LOG_INFO},
                  {"warn", LOG_WARN},   {"warning", LOG_WARN}, {"error", LOG_ERROR}};
     for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
         if (strcasecmp(name, names[i].name) == 0) {
@@ -95,7 +95,8 @@ void log_msg(enum log_level level, const char *component, const char *fmt, ...)
     clock_gettime(CLOCK_REALTIME, &now);
     gmtime_r(&now.tv_sec, &tm);
     snprintf(stamp, sizeof stamp, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900,
-             tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, (int)(now.tv_nsec / 1000000));
+             tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
+             (int)(now.tv_nsec / 1000000));
 
     struct buf line;
     buf_init(&line);

@@ -19,8 +19,8 @@
 
 /** Runs until *stop becomes non-zero (then flushes and checkpoints) or, in snapshot-only
  * mode, until the snapshot is done. Returns 0 or -1 with *err set. */
-DBT_MUSTCHECK int pipeline_run(const struct config *cfg, enum reader_mode mode,
-                               atomic_int *stop, struct error *err);
+DBT_MUSTCHECK int pipeline_run(const struct config *cfg, enum reader_mode mode, atomic_int *stop,
+                               struct error *err);
 
 /* How pipeline_run_with makes its reader and sinks (same contracts as reader_new and sink_new);
  * tests pass fakes. */
@@ -33,15 +33,15 @@ struct pipeline_factory {
 
 /** pipeline_run with the given factory (borrowed); pipeline_run uses reader_new and sink_new. */
 DBT_MUSTCHECK int pipeline_run_with(const struct config *cfg, enum reader_mode mode,
-                                    const struct pipeline_factory *factory,
-                                    atomic_int *stop, struct error *err);
+                                    const struct pipeline_factory *factory, atomic_int *stop,
+                                    struct error *err);
 
 struct metrics_conn;
 
 /* How a pipeline is steered besides a signal (the connector manager of `dbtail serve`). The
  * caller sets the atomics from any thread; the pipeline reads them between events. */
 struct pipeline_control {
-    atomic_int *stop;  /* required: set by a signal handler; checkpoint and return */
+    atomic_int *stop;             /* required: set by a signal handler; checkpoint and return */
     atomic_bool halt;             /* this pipeline only: checkpoint and return */
     atomic_bool pause;            /* checkpoint, close the reader and sinks, wait until cleared,
                                      then resume from the state file */
